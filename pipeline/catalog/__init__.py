@@ -1,0 +1,1 @@
+"""The operator's catalog: tariffs, parties, packages and exchange rates, and its loader."""

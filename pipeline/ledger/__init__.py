@@ -1,0 +1,1 @@
+"""Pure ledger domain: postings, balances, thresholds, packages, commissions, periods."""

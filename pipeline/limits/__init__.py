@@ -1,0 +1,1 @@
+"""Pure per-provider and per-account daily minute limits (no I/O)."""

@@ -1,0 +1,109 @@
+"""Daily minute limits: usage per local day, threshold alerts once a day, disable at 100 %."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from pipeline.catalog.model import DailyLimit, PartyType
+from pipeline.ledger.alerts import Alert, AlertKind, make_alert
+
+
+@dataclass(frozen=True, slots=True)
+class DayUsage:
+    """Answered seconds a party carried on one local day, and which alarms fired that day."""
+
+    day: date
+    seconds: int = 0
+    fired: tuple[int, ...] = ()
+    exhausted: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """One call's answered seconds, counted on the local day of its start."""
+
+    start: datetime
+    seconds: int
+    cause: str
+
+
+_STATUS = {
+    PartyType.PROVIDER: (AlertKind.PROVIDER_DISABLED, AlertKind.PROVIDER_ENABLED),
+    PartyType.ACCOUNT: (AlertKind.BLOCKED, AlertKind.UNBLOCKED),
+}
+
+
+def apply(
+    state: DayUsage | None,
+    usage: Usage,
+    limit: DailyLimit,
+    party_type: PartyType,
+    party: str,
+) -> tuple[DayUsage | None, list[Alert]]:
+    """Count a call against the party's day; alert at each threshold and disable at 100 %.
+
+    A party disabled by the limit is enabled again when its next call on a later day
+    arrives (the alert is dated at that day's local midnight). A late call for a day
+    before the current one does not count against any limit.
+    """
+    if limit.minutes <= 0:
+        return state, []
+    day = usage.start.astimezone(limit.timezone).date()
+    disabled_kind, enabled_kind = _STATUS[party_type]
+    alerts: list[Alert] = []
+    if state is not None and day < state.day:
+        return state, []
+    if state is None or day > state.day:
+        if state is not None and state.exhausted:
+            midnight = datetime.combine(day, time(0), limit.timezone)
+            alerts.append(
+                make_alert(
+                    party_type,
+                    party,
+                    enabled_kind,
+                    midnight,
+                    day.isoformat(),
+                    reason="daily_minutes_limit",
+                )
+            )
+        state = DayUsage(day)
+    seconds = state.seconds + usage.seconds
+    allowed = limit.minutes * 60
+    facts = (
+        ("day", day.isoformat()),
+        ("minutes_used", f"{Decimal(seconds) / 60:.2f}"),
+        ("limit_minutes", str(limit.minutes)),
+    )
+    fired = list(state.fired)
+    for threshold in limit.thresholds:
+        if threshold not in fired and seconds * 100 >= threshold * allowed:
+            fired.append(threshold)
+            alerts.append(
+                make_alert(
+                    party_type,
+                    party,
+                    AlertKind.DAILY_MINUTES_THRESHOLD,
+                    usage.start,
+                    usage.cause,
+                    threshold=str(threshold),
+                    details=facts,
+                )
+            )
+    exhausted = state.exhausted
+    if not exhausted and seconds >= allowed:
+        exhausted = True
+        for kind in (AlertKind.DAILY_MINUTES_EXHAUSTED, disabled_kind):
+            alerts.append(
+                make_alert(
+                    party_type,
+                    party,
+                    kind,
+                    usage.start,
+                    usage.cause,
+                    reason="daily_minutes_limit",
+                    details=facts,
+                )
+            )
+    return DayUsage(day, seconds, tuple(fired), exhausted), alerts

@@ -1,0 +1,1 @@
+"""Pure rating domain: money, numbers, rate decks, profiles and the rater (no I/O)."""

@@ -1,0 +1,160 @@
+"""The whole engine on worked examples: every side of a call, payments, commissions."""
+
+from datetime import datetime
+
+import pytest
+
+from pipeline.catalog.model import PartyType
+from pipeline.cdrs.model import Defect
+from pipeline.engine.book import Book, Outcome
+from pipeline.engine.records import Payment
+from pipeline.rating.money import format_micro
+from tests.builders import cdr, money, replace
+from tests.unit.engine.scenario import scenario
+
+
+def opened() -> Book:
+    book = Book(scenario())
+    book.open()
+    return book
+
+
+def amounts(outcome: Outcome) -> dict[str, str]:
+    return {f"{p.party_type.value}:{p.party}": format_micro(p.amount) for p in outcome.postings}
+
+
+def balance(book: Book, party_type: PartyType, party: str) -> str:
+    return format_micro(book.balances[(party_type, party)].balance)
+
+
+def test_opening_charges_the_distributor_its_sales_net_of_commission() -> None:
+    book = Book(scenario())
+    outcome = book.open()
+    assert amounts(outcome) == {"reseller:r1": "-8.50"}  # 10 opening at 15 %
+    assert outcome.postings[0].posting_id == "opening:c1/reseller/r1"
+    assert balance(book, PartyType.RESELLER, "r1") == "-8.50"
+    assert balance(book, PartyType.CUSTOMER, "c1") == "10.00"
+
+
+def test_one_call_charges_every_level_and_credits_the_provider() -> None:
+    book = opened()
+    outcome = book.rate(cdr("call-1", account="1000", callee="+44 20 7946 0000", duration=61))
+    line = outcome.rated
+    assert line is not None
+    assert (line.status, line.code, line.billed_seconds) == ("rated", "44", 120)
+    assert amounts(outcome) == {
+        "customer:c1": "-0.20",  # retail 0.10/min, 60 s minimum then 60 s steps: 120 s
+        "reseller:r1": "-0.061",  # wholesale 0.06/min per second: 61 s
+        "reseller:r0": "-0.0508",  # top 0.05/min: 0.050833 -> 0.0508
+        "provider:carrier-a": "0.0305",  # buy 0.03 EUR/min: 0.0305 EUR
+    }
+    assert (line.cost, line.currency, line.provider_cost, line.provider_currency) == (
+        money("0.20"),
+        "USD",
+        money("0.0305"),
+        "EUR",
+    )
+
+
+def test_longer_code_with_setup_fee() -> None:
+    outcome = opened().rate(cdr("c", callee="447911123456", duration=30))
+    assert outcome.rated is not None and outcome.rated.code == "4479"
+    assert amounts(outcome)["customer:c1"] == "-0.20"  # 0.05 setup + 0.30 * 30 / 60
+
+
+def test_shared_funds_charge_the_funding_customer_but_report_the_own_one() -> None:
+    book = opened()
+    outcome = book.rate(cdr("c", account="1001", callee="33123", duration=60))
+    line = outcome.rated
+    assert line is not None and (line.customer, line.payer) == ("c2", "c1")
+    assert amounts(outcome) == {"customer:c1": "-0.20", "provider:carrier-a": "0.05"}
+    assert balance(book, PartyType.CUSTOMER, "c2") == "0.00"
+
+
+def test_inclusive_minutes_cover_first_then_the_rest_is_charged() -> None:
+    book = opened()
+    first = book.rate(cdr("a", account="3000", callee="4412", duration=90))
+    assert first.rated is not None and first.rated.covered_seconds == 60
+    assert amounts(first)["customer:c3"] == "-0.10"  # 120 billed, 60 covered, 60 at 0.10
+    second = book.rate(cdr("b", account="3000", callee="4412", duration=30))
+    assert second.rated is not None and second.rated.covered_seconds == 0
+    assert amounts(second)["customer:c3"] == "-0.10"  # the 60 s minimum, nothing left
+    other = book.rate(cdr("c", account="3000", callee="3312", duration=30))
+    assert other.rated is not None and other.rated.covered_seconds == 0  # 33 not in the package
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"account": "9999"}, "unknown_account"),
+        ({"provider": "nobody"}, "unknown_provider"),
+        ({"callee": "44abc"}, "bad_number"),
+        ({"callee": "86123"}, "no_rate"),
+        ({"callee": "99123"}, "no_provider_rate"),
+        ({"duration": 86_401}, "bad_duration"),
+        ({"account": "4000", "start": "2025-12-31T23:00:00+00:00"}, "no_exchange_rate"),
+    ],
+)
+def test_unrated_reasons(change: dict[str, object], reason: str) -> None:
+    kwargs: dict[str, object] = {"duration": 60} | change
+    book = opened()
+    outcome = book.rate(cdr("bad", **kwargs))  # type: ignore[arg-type]
+    assert outcome.rated is not None
+    assert (outcome.rated.status, outcome.rated.reason) == ("unrated", reason)
+    assert outcome.postings == ()
+    assert outcome.rated.detail
+
+
+def test_defective_rows_stay_unrated_with_their_reason() -> None:
+    raw = replace(cdr("x"), start=None, defect=Defect("bad_start", "year 9999 is out of range"))
+    outcome = opened().rate(raw)
+    assert outcome.rated is not None and outcome.rated.reason == "bad_start"
+
+
+def test_payment_collected_by_a_distributor() -> None:
+    book = opened()
+    at = datetime.fromisoformat("2026-03-21T00:00:00+00:00")
+    outcome = book.pay(Payment("pay-1", at, PartyType.CUSTOMER, "c1", money("10"), "USD", "r1"))
+    assert amounts(outcome) == {"customer:c1": "10.00", "reseller:r1": "-9.00"}
+    assert balance(book, PartyType.RESELLER, "r1") == "-17.50"
+
+
+def test_provider_payment_lowers_its_balance_and_reenables_it() -> None:
+    book = opened()
+    first = book.rate(cdr("c1", callee="33", duration=600))  # 0.05 EUR/min: 0.50 EUR
+    assert balance(book, PartyType.PROVIDER, "carrier-a") == "0.50"
+    assert [a.kind.value for a in first.alerts] == []
+    second = book.rate(cdr("c2", callee="33", duration=600))  # 1.00 reaches the limit
+    assert balance(book, PartyType.PROVIDER, "carrier-a") == "1.00"
+    assert "provider_disabled" in [a.kind.value for a in second.alerts]
+    at = datetime.fromisoformat("2026-03-22T00:00:00+00:00")
+    paid = book.pay(Payment("p", at, PartyType.PROVIDER, "carrier-a", money("0.5"), "EUR"))
+    assert amounts(paid) == {"provider:carrier-a": "-0.50"}
+    assert [a.kind.value for a in paid.alerts] == ["provider_enabled"]
+
+
+def test_cost_converted_to_the_payers_currency_then_rounded() -> None:
+    outcome = opened().rate(cdr("eur", account="4000", callee="337", duration=7))
+    # 0.20 USD/min * 7 s = 0.023333.. USD / 1.10 = 0.021212.. EUR -> 0.0212
+    assert outcome.rated is not None and outcome.rated.currency == "EUR"
+    assert amounts(outcome)["customer:c4"] == "-0.0212"
+
+
+def test_daily_minutes_of_an_account() -> None:
+    book = opened()
+    first = book.rate(cdr("a", account="2000", callee="1212", duration=60))
+    assert [a.kind.value for a in first.alerts] == ["daily_minutes_threshold"]
+    second = book.rate(cdr("b", account="2000", callee="1212", duration=60))
+    assert [a.kind.value for a in second.alerts] == [
+        "daily_minutes_threshold",
+        "daily_minutes_exhausted",
+        "blocked",
+    ]
+    assert all(a.party_type is PartyType.ACCOUNT for a in second.alerts)
+
+
+def test_replaying_a_cdr_gives_the_same_ids() -> None:
+    one = opened().rate(cdr("same", duration=61))
+    two = opened().rate(cdr("same", duration=61))
+    assert [p.posting_id for p in one.postings] == [p.posting_id for p in two.postings]
+    assert one.postings[0].posting_id == "same/customer/c1"

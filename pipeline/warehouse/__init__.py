@@ -1,0 +1,1 @@
+"""ClickHouse warehouse: schema, migrations and the embedded chdb store."""

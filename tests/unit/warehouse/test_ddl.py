@@ -1,0 +1,167 @@
+"""The warehouse SQL builders, checked against exact text."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pipeline.warehouse import ddl
+
+RATED_CDRS_V1 = """\
+CREATE TABLE IF NOT EXISTS cdr.rated_cdrs
+(
+    cdr_id String,
+    status LowCardinality(String),
+    reason LowCardinality(String),
+    detail String,
+    source String,
+    account String,
+    customer String,
+    payer String,
+    provider String,
+    code String,
+    code_name String,
+    start DateTime('UTC'),
+    duration UInt32,
+    billed_seconds UInt32,
+    covered_seconds UInt32,
+    cost_micro Int64,
+    currency LowCardinality(String),
+    provider_cost_micro Int64,
+    provider_currency LowCardinality(String),
+    version UInt64
+)
+ENGINE = ReplacingMergeTree(version) PARTITION BY toYYYYMM(start) ORDER BY cdr_id"""
+
+SCHEMA_MIGRATIONS_V1 = """\
+CREATE TABLE IF NOT EXISTS cdr.schema_migrations
+(
+    version UInt32,
+    name String,
+    applied_at DateTime('UTC')
+)
+ENGINE = MergeTree ORDER BY version"""
+
+
+def test_v1_creates_database_ledger_and_the_four_tables_in_order() -> None:
+    (v1,) = ddl.migrations("cdr")
+    assert (v1.version, v1.name) == (1, "initial_schema")
+    assert v1.statements[0] == "CREATE DATABASE IF NOT EXISTS cdr"
+    assert v1.statements[1] == SCHEMA_MIGRATIONS_V1
+    assert v1.statements[2] == RATED_CDRS_V1
+    created = [re.search(r"EXISTS (\S+)", sql).group(1) for sql in v1.statements]  # type: ignore[union-attr]
+    assert created == [
+        "cdr",
+        "cdr.schema_migrations",
+        "cdr.rated_cdrs",
+        "cdr.postings",
+        "cdr.alerts",
+        "cdr.balances",
+    ]
+
+
+def test_bootstrap_is_the_head_of_v1() -> None:
+    assert ddl.bootstrap_sql("cdr") == ddl.migrations("cdr")[0].statements[:2]
+
+
+def test_migrations_are_numbered_from_one_without_gaps() -> None:
+    versions = [m.version for m in ddl.migrations("cdr")]
+    assert versions == list(range(1, len(versions) + 1))
+
+
+def test_the_database_name_is_a_parameter() -> None:
+    sql = ddl.migrations("billing_test")[0].statements
+    assert sql[0] == "CREATE DATABASE IF NOT EXISTS billing_test"
+    assert all("cdr." not in statement for statement in sql)
+
+
+@pytest.mark.parametrize(
+    ("table", "engine"),
+    [
+        ("rated_cdrs", "ReplacingMergeTree(version) PARTITION BY toYYYYMM(start) ORDER BY cdr_id"),
+        ("postings", "ReplacingMergeTree(version) PARTITION BY toYYYYMM(at) ORDER BY posting_id"),
+        ("alerts", "ReplacingMergeTree(version) PARTITION BY toYYYYMM(at) ORDER BY alert_id"),
+        ("balances", "ReplacingMergeTree(version) ORDER BY (party_type, party)"),
+    ],
+)
+def test_engines(table: str, engine: str) -> None:
+    assert ddl.TABLES[table].engine == engine
+
+
+@pytest.mark.parametrize("table", sorted(ddl.TABLES))
+def test_ddl_avoids_what_clickhouse_18_16_lacks(table: str) -> None:
+    sql = ddl.create_table_sql("cdr", ddl.TABLES[table])
+    for absent in ("DateTime64", "Map(", "TTL", "CODEC", "Nullable", "Float", "Decimal"):
+        assert absent not in sql
+    assert "version UInt64" in sql
+
+
+def test_insert_sql() -> None:
+    assert ddl.insert_sql("cdr", "postings") == (
+        "INSERT INTO cdr.postings (posting_id, party_type, party, amount_micro, currency, kind,"
+        " cdr_id, payment_id, at, version) FORMAT JSONEachRow"
+    )
+    assert ddl.insert_sql("cdr", "balances", "CSV") == (
+        "INSERT INTO cdr.balances (party_type, party, balance_micro, currency, blocked,"
+        " updated_at, version) FORMAT CSV"
+    )
+
+
+def test_select_final_sql() -> None:
+    assert ddl.select_final_sql("cdr", "alerts", ("at", "alert_id")) == (
+        "SELECT alert_id, party_type, party, kind, at, threshold, reason, details, version"
+        " FROM cdr.alerts FINAL ORDER BY at, alert_id"
+    )
+    assert ddl.select_final_sql("x", "balances", ()) == (
+        "SELECT party_type, party, balance_micro, currency, blocked, updated_at, version"
+        " FROM x.balances FINAL"
+    )
+
+
+def test_migration_ledger_sql() -> None:
+    v1 = ddl.migrations("cdr")[0]
+    assert ddl.applied_versions_sql("cdr") == (
+        "SELECT DISTINCT version FROM cdr.schema_migrations ORDER BY version"
+    )
+    assert ddl.record_migration_sql("cdr", v1) == (
+        "INSERT INTO cdr.schema_migrations (version, name, applied_at)"
+        " VALUES (1, 'initial_schema', now())"
+    )
+
+
+BAD_NAMES = ["", "1cdr", "cdr; DROP DATABASE x", "a.b", "a-b", "`cdr`", "cdr\n", "naïve", " cdr"]
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_bad_database_names_are_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="not a plain identifier"):
+        ddl.migrations(name)
+    with pytest.raises(ValueError, match="not a plain identifier"):
+        ddl.insert_sql(name, "rated_cdrs")
+    with pytest.raises(ValueError, match="not a plain identifier"):
+        ddl.applied_versions_sql(name)
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_bad_table_names_are_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="not a plain identifier"):
+        ddl.select_final_sql("cdr", name, ())
+
+
+def test_unknown_table_order_column_and_format_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown table 'schema_migrations'"):
+        ddl.insert_sql("cdr", "schema_migrations")
+    with pytest.raises(ValueError, match="not one of its columns"):
+        ddl.select_final_sql("cdr", "alerts", ("at; DROP TABLE x",))
+    with pytest.raises(ValueError, match="not a ClickHouse format name"):
+        ddl.insert_sql("cdr", "alerts", "CSV; DROP")
+
+
+def test_migration_and_table_values_check_themselves() -> None:
+    with pytest.raises(ValueError, match="migration name"):
+        ddl.Migration(2, "drop it'", ())
+    with pytest.raises(ValueError, match=">= 1"):
+        ddl.Migration(0, "zero", ())
+    with pytest.raises(ValueError, match="duplicate columns"):
+        ddl.Table("t", (ddl.Column("a", "String"), ddl.Column("a", "UInt8")), "MergeTree")

@@ -1,0 +1,198 @@
+"""Reading a CDR file of any supported format into raw CDRs, one per row, bad rows included."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from pathlib import Path
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+from pipeline.cdrs import asterisk, freeswitch
+from pipeline.cdrs.detect import by_name, sniff
+from pipeline.cdrs.model import Defect, RawCdr
+from pipeline.cdrs.plain import (
+    REQUIRED,
+    CsvColumns,
+    Where,
+    csv_columns,
+    defective,
+    from_csv_row,
+    from_json_line,
+)
+
+__all__ = ["FORMATS", "CdrFormatError", "detect_format", "read_cdrs"]
+
+FORMATS = ("auto", "csv", "jsonl", "asterisk", "freeswitch")
+UTC_ZONE = ZoneInfo("UTC")
+_BUFFER = 1 << 20
+_SNIFF_LIMIT = 1 << 20  # bytes of the first line looked at to detect the format
+_BOM = "\ufeff"
+
+RowReader = Callable[[list[str], Where, int, Defect | None], RawCdr]
+
+
+class CdrFormatError(ValueError):
+    """A whole file cannot be read: unknown format, undetectable, or required columns missing."""
+
+
+def read_cdrs(
+    path: Path,
+    fmt: str = "auto",
+    source_tz: ZoneInfo = UTC_ZONE,
+    default_provider: str = "",
+) -> Iterator[RawCdr]:
+    """Every row of `path` as a RawCdr, in file order; a bad row carries a defect.
+
+    `source_tz` is the zone of the switches' local times (Asterisk, FreeSWITCH);
+    `default_provider` stands in where a row names no provider. Whole-file problems raise
+    CdrFormatError (and an unreadable file OSError) at once, before any row is read; an
+    empty file yields nothing.
+    """
+    if fmt not in FORMATS:
+        raise CdrFormatError(f"unknown CDR format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    with path.open("rb"):  # a missing or unreadable file raises OSError here, not at a row
+        pass
+    if fmt == "auto":
+        named = by_name(path)
+        if named is None:
+            first = _first_line(path)
+            if first is None:
+                return iter(())
+            named = _sniffed(path, first)
+        fmt = named
+    where = Where(path, source_tz, default_provider)
+    if fmt == "jsonl":
+        return _read_jsonl(where)
+    if fmt == "asterisk":
+        return _read_table(where, asterisk.from_row, has_header=False)
+    if fmt == "freeswitch":
+        return _read_table(where, freeswitch.from_row, has_header=False)
+    columns = _csv_header(path)
+    if columns is None:
+        return iter(())
+    return _read_table(where, partial(from_csv_row, columns), has_header=True)
+
+
+def detect_format(path: Path) -> str:
+    """`csv`, `jsonl`, `asterisk` or `freeswitch`, from the name or the first non-empty line."""
+    named = by_name(path)
+    if named is not None:
+        return named
+    return _sniffed(path, _first_line(path))
+
+
+def _sniffed(path: Path, first: str | None) -> str:
+    found = None if first is None else sniff(first)
+    if found is None:
+        empty = " (it has no rows)" if first is None else ""
+        raise CdrFormatError(f"cannot tell the format of {path}{empty}; pass --format")
+    return found
+
+
+def _first_line(path: Path) -> str | None:
+    with path.open("rb") as stream:
+        while raw := stream.readline(_SNIFF_LIMIT):
+            text = raw.decode(errors="replace")
+            if text.strip():
+                return text
+    return None
+
+
+def _csv_header(path: Path) -> CsvColumns | None:
+    """The column positions of a CSV file's header row; None for a file without rows."""
+    with path.open("rb") as stream:
+        lines = _Lines(stream)
+        try:
+            header = next((row for row in csv.reader(lines) if not _blank(row)), None)
+        except csv.Error as exc:
+            raise CdrFormatError(f"{path}: the header row is not CSV: {exc}") from None
+    if header is None:
+        return None
+    columns, missing = csv_columns(header)
+    if columns is None:
+        raise CdrFormatError(
+            f"{path}: CSV header lacks column(s) {', '.join(missing)}; "
+            f"a CDR CSV file needs {', '.join(REQUIRED)}"
+        )
+    return columns
+
+
+class _Lines(Iterable[str]):
+    """A binary file's physical lines decoded one at a time; a bad line is noted, not fatal."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.problem: str | None = None  # set by a line that is not UTF-8, until taken
+
+    def __iter__(self) -> Iterator[str]:
+        for number, raw in enumerate(self._stream, 1):
+            try:
+                text = raw.decode()
+            except UnicodeDecodeError as exc:
+                text = raw.decode(errors="replace")
+                self.problem = _encoding_problem(raw, exc, self.problem)
+            if number == 1 and text.startswith(_BOM):
+                text = text[1:]
+            yield text
+
+    def take(self) -> Defect | None:
+        """The encoding defect of the lines read since the last take, if any."""
+        if self.problem is None:
+            return None
+        defect = Defect("bad_encoding", self.problem)
+        self.problem = None
+        return defect
+
+
+def _encoding_problem(raw: bytes, exc: UnicodeDecodeError, before: str | None) -> str:
+    problem = f"not UTF-8: byte {raw[exc.start]:#04x} at offset {exc.start}"
+    return problem if before is None else f"{before}; {problem}"
+
+
+def _blank(row: list[str]) -> bool:
+    return not row or (len(row) == 1 and not row[0].strip())
+
+
+def _read_table(where: Where, from_row: RowReader, *, has_header: bool) -> Iterator[RawCdr]:
+    """Rows of a comma-separated file (quoted fields may span lines), each with its first line."""
+    with open(where.path, "rb", buffering=_BUFFER) as stream:
+        lines = _Lines(stream)
+        reader = csv.reader(lines)
+        last = 0  # the physical line the previous row ended on
+        skip_header = has_header
+        while True:
+            try:
+                row = next(reader, None)
+            except csv.Error as exc:
+                line, last = last + 1, reader.line_num
+                yield defective(where, line, "bad_record", f"not a CSV row: {exc}", lines.take())
+                continue
+            if row is None:
+                return
+            line, last = last + 1, reader.line_num
+            prior = lines.take() if lines.problem is not None else None
+            if _blank(row):
+                continue
+            if skip_header:
+                skip_header = False
+                continue
+            yield from_row(row, where, line, prior)
+
+
+def _read_jsonl(where: Where) -> Iterator[RawCdr]:
+    """One JSON object per physical line; blank lines are skipped."""
+    with open(where.path, "rb", buffering=_BUFFER) as stream:
+        for line, raw in enumerate(stream, 1):
+            prior = None
+            try:
+                text = raw.decode()
+            except UnicodeDecodeError as exc:
+                text = raw.decode(errors="replace")
+                prior = Defect("bad_encoding", _encoding_problem(raw, exc, None))
+            if line == 1 and text.startswith(_BOM):
+                text = text[1:]
+            if text.isspace() or not text:
+                continue
+            yield from_json_line(text, where, line, prior)

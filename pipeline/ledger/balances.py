@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from pipeline.catalog.model import BalanceTerms, PartyType, Provider, Threshold, ThresholdKind
@@ -62,6 +62,9 @@ def apply_to_balance(
     balance = state.balance + amount
     available = balance + terms.credit_limit
     blocked = available <= 0
+    raised = _raised(terms, balance) if terms.thresholds else state.fired
+    if blocked == state.blocked and raised <= state.fired:
+        return BalanceState(balance, blocked, raised), []  # the common case: nothing to say
     facts = (
         ("balance", format_micro(balance)),
         ("available", format_micro(available)),
@@ -71,7 +74,6 @@ def apply_to_balance(
     if blocked != state.blocked:
         kind = AlertKind.BLOCKED if blocked else AlertKind.UNBLOCKED
         alerts.append(make_alert(party_type, party, kind, at, cause, details=facts))
-    raised = _raised(terms, balance)
     for threshold in terms.thresholds:
         if threshold.key in raised and threshold.key not in state.fired:
             kind = AlertKind(threshold.kind.value)
@@ -125,4 +127,4 @@ def apply_to_provider(
                 details=details,
             )
         )
-    return replace(state, balance=balance, blocked=disabled), alerts
+    return BalanceState(balance, disabled, state.fired), alerts

@@ -71,29 +71,28 @@ def apply(
         state = DayUsage(day)
     seconds = state.seconds + usage.seconds
     allowed = limit.minutes * 60
+    crossed = [t for t in limit.thresholds if t not in state.fired and seconds * 100 >= t * allowed]
+    exhausting = not state.exhausted and seconds >= allowed
+    if not crossed and not exhausting:
+        return DayUsage(day, seconds, state.fired, state.exhausted), alerts
     facts = (
         ("day", day.isoformat()),
         ("minutes_used", f"{Decimal(seconds) / 60:.2f}"),
         ("limit_minutes", str(limit.minutes)),
     )
-    fired = list(state.fired)
-    for threshold in limit.thresholds:
-        if threshold not in fired and seconds * 100 >= threshold * allowed:
-            fired.append(threshold)
-            alerts.append(
-                make_alert(
-                    party_type,
-                    party,
-                    AlertKind.DAILY_MINUTES_THRESHOLD,
-                    usage.start,
-                    usage.cause,
-                    threshold=str(threshold),
-                    details=facts,
-                )
+    for threshold in crossed:
+        alerts.append(
+            make_alert(
+                party_type,
+                party,
+                AlertKind.DAILY_MINUTES_THRESHOLD,
+                usage.start,
+                usage.cause,
+                threshold=str(threshold),
+                details=facts,
             )
-    exhausted = state.exhausted
-    if not exhausted and seconds >= allowed:
-        exhausted = True
+        )
+    if exhausting:
         for kind in (AlertKind.DAILY_MINUTES_EXHAUSTED, disabled_kind):
             alerts.append(
                 make_alert(
@@ -106,4 +105,5 @@ def apply(
                     details=facts,
                 )
             )
-    return DayUsage(day, seconds, tuple(fired), exhausted), alerts
+    fired = (*state.fired, *crossed)
+    return DayUsage(day, seconds, fired, state.exhausted or exhausting), alerts

@@ -1,0 +1,292 @@
+"""Reading packages, resellers, customers, accounts and providers from catalog fields."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Mapping
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from pipeline.catalog.model import (
+    UTC,
+    Account,
+    Audience,
+    BalanceControl,
+    BalanceTerms,
+    Customer,
+    DailyLimit,
+    Package,
+    PackageReset,
+    Provider,
+    Reseller,
+    Threshold,
+    ThresholdKind,
+)
+from pipeline.catalog.yamlio import Fields, as_date, as_id, as_int, as_micro
+from pipeline.ledger.periods import PeriodKind
+from pipeline.rating.money import parse_percent
+
+_CALENDAR = ("timezone", "billing_period", "created")
+_TERMS = ("currency", "balance_control", "credit_limit", "opening_balance")
+_THRESHOLDS = (
+    ("low_balance", ThresholdKind.LOW_BALANCE, Audience.CUSTOMER),
+    ("credit_warning", ThresholdKind.CREDIT_WARNING, Audience.CUSTOMER),
+    ("admin_low_balance", ThresholdKind.LOW_BALANCE, Audience.ADMIN),
+    ("admin_credit_warning", ThresholdKind.CREDIT_WARNING, Audience.ADMIN),
+)
+_BALANCE = (*_TERMS, *(key for key, _, _ in _THRESHOLDS), *_CALENDAR)
+RESELLER_KEYS = ("tariff", "parent", *_BALANCE, "sales_commission", "payment_commission")
+CUSTOMER_KEYS = ("tariff", "reseller", *_BALANCE, "packages")
+ACCOUNT_KEYS = ("customer", "funds_from", "daily_minutes_limit", "alert_thresholds", "timezone")
+PROVIDER_KEYS = (
+    *("tariff", "currency", "balance_limit", "opening_balance"),
+    *("daily_minutes_limit", "alert_thresholds", "timezone"),
+)
+PACKAGE_KEYS = ("minutes", "codes", "reset")
+_DATED = (PeriodKind.MONTHLY_ANNIVERSARY, PeriodKind.THIRTY_DAYS)
+
+
+def reference(
+    fields: Fields, key: str, known: Collection[str], what: str, required: bool = False
+) -> str:
+    """An id naming an existing entry ("" when absent or unknown, the error recorded)."""
+    value = fields.get(key, as_id) if required else fields.optional(key, as_id)
+    if value is None:
+        return ""
+    if value not in known:
+        fields.error(key, f"unknown {what} {value!r} ({_known(value, known)})")
+    return value
+
+
+def _known(value: str, known: Collection[str]) -> str:
+    """A hint: close matches, then the known ids when there are few of them."""
+    if not known:
+        return "none are defined"
+    close = difflib.get_close_matches(value, list(known), n=3)
+    hint = f"did you mean {', '.join(repr(c) for c in close)}? " if close else ""
+    if len(known) <= 12:
+        return f"{hint}known: {', '.join(sorted(known))}"
+    return f"{hint}{len(known)} are defined"
+
+
+def read_packages(top: Fields) -> dict[str, Package]:
+    packages: dict[str, Package] = {}
+    for ident, value in top.entries("packages"):
+        fields = top.section(f"packages.{ident}", value, PACKAGE_KEYS)
+        minutes = fields.get("minutes", lambda v: as_int(v, minimum=1)) or 1
+        codes: list[str] = []
+        for where, code in fields.items("codes"):
+            text = str(code) if isinstance(code, int | str) and not isinstance(code, bool) else ""
+            if not (text.isdigit() and text.isascii()):
+                fields.error(where, f'{code!r} is not a code of digits (write "44")')
+            elif text in codes:
+                fields.error(where, f"code {text} is listed twice")
+            else:
+                codes.append(text)
+        fields.get("codes", _not_empty)  # reports a missing or empty list
+        reset, reset_date = PackageReset.BILLING_PERIOD, None
+        raw = fields.raw("reset")
+        if raw == PackageReset.MANUAL.value:
+            reset = PackageReset.MANUAL
+        elif raw is not None and raw != PackageReset.BILLING_PERIOD.value:
+            try:
+                reset, reset_date = PackageReset.DATE, as_date(raw)
+            except ValueError:
+                fields.error("reset", f"{raw!r} is not billing_period, manual or a date YYYY-MM-DD")
+        packages[ident] = Package(ident, minutes, tuple(codes), reset, reset_date)
+    return packages
+
+
+def _not_empty(value: object) -> object:
+    if value == []:
+        raise ValueError('is empty; list the codes it covers, e.g. ["44"]')
+    return value
+
+
+def read_resellers(top: Fields, currency: str, tariffs: Collection[str]) -> dict[str, Reseller]:
+    entries = top.entries("resellers")
+    known = {ident for ident, _ in entries}
+    resellers: dict[str, Reseller] = {}
+    for ident, value in entries:
+        fields = top.section(f"resellers.{ident}", value, RESELLER_KEYS)
+        tariff = reference(fields, "tariff", tariffs, "tariff", required=True)
+        parent = reference(fields, "parent", known, "reseller") or None
+        terms = _terms(fields, currency)
+        zone, period, created = _calendar(fields)
+        resellers[ident] = Reseller(
+            id=ident,
+            tariff=tariff,
+            parent=parent,
+            terms=terms,
+            sales_commission=fields.percent("sales_commission"),
+            payment_commission=fields.percent("payment_commission"),
+            timezone=zone,
+            billing_period=period,
+            created=created,
+        )
+    check_tree(top, resellers)
+    return resellers
+
+
+def check_tree(top: Fields, resellers: Mapping[str, Reseller]) -> None:
+    """Report every cycle among reseller parents once, as `cycle r1 -> r2 -> r1`."""
+    done: set[str] = set()
+    for start in resellers:
+        path: list[str] = []
+        current: str | None = start
+        while current is not None and current in resellers and current not in done:
+            done.add(current)
+            path.append(current)
+            current = resellers[current].parent
+        if current is not None and current in path:
+            cycle = path[path.index(current) :]
+            shown = " -> ".join([*cycle, current])
+            top.error("resellers", f"cycle {shown}; the parent chain must end with parent: null")
+
+
+def read_customers(
+    top: Fields,
+    currency: str,
+    tariffs: Collection[str],
+    resellers: Collection[str],
+    packages: Collection[str],
+) -> dict[str, Customer]:
+    customers: dict[str, Customer] = {}
+    for ident, value in top.entries("customers"):
+        fields = top.section(f"customers.{ident}", value, CUSTOMER_KEYS)
+        tariff = reference(fields, "tariff", tariffs, "tariff", required=True)
+        reseller = reference(fields, "reseller", resellers, "reseller") or None
+        terms = _terms(fields, currency)
+        zone, period, created = _calendar(fields)
+        chosen: list[str] = []
+        for where, item in fields.items("packages"):
+            try:
+                package = as_id(item)
+            except ValueError as error:
+                fields.error(where, str(error))
+                continue
+            if package not in packages:
+                fields.error(where, f"unknown package {package!r} ({_known(package, packages)})")
+            elif package in chosen:
+                fields.error(where, f"package {package} is listed twice")
+            else:
+                chosen.append(package)
+        customers[ident] = Customer(
+            id=ident,
+            tariff=tariff,
+            reseller=reseller,
+            terms=terms,
+            timezone=zone,
+            billing_period=period,
+            created=created,
+            packages=tuple(chosen),
+        )
+    return customers
+
+
+def read_accounts(top: Fields, customers: Mapping[str, Customer]) -> dict[str, Account]:
+    accounts: dict[str, Account] = {}
+    for ident, value in top.entries("accounts"):
+        fields = top.section(f"accounts.{ident}", value, ACCOUNT_KEYS)
+        customer = reference(fields, "customer", customers, "customer", required=True)
+        funds_from = reference(fields, "funds_from", customers, "customer") or None
+        owner = customers.get(customer)
+        limit = _daily_limit(fields, owner.timezone if owner else UTC)
+        accounts[ident] = Account(ident, customer, funds_from, limit)
+    return accounts
+
+
+def read_providers(top: Fields, currency: str, tariffs: Collection[str]) -> dict[str, Provider]:
+    providers: dict[str, Provider] = {}
+    for ident, value in top.entries("providers"):
+        fields = top.section(f"providers.{ident}", value, PROVIDER_KEYS)
+        tariff = reference(fields, "tariff", tariffs, "tariff", required=True)
+        limit = fields.optional("balance_limit", as_micro)
+        if limit is not None and limit <= 0:
+            fields.error("balance_limit", "must be above 0; leave it out for no limit")
+        providers[ident] = Provider(
+            id=ident,
+            tariff=tariff,
+            currency=fields.currency("currency", currency),
+            balance_limit=limit,
+            opening_balance=fields.micro("opening_balance", 0),
+            daily_limit=_daily_limit(fields, UTC),
+        )
+    return providers
+
+
+def _terms(fields: Fields, currency: str) -> BalanceTerms:
+    before = len(fields.errors)
+    credit_limit = fields.micro("credit_limit", 0, minimum=0)
+    known_limit = credit_limit if len(fields.errors) == before else None  # no error cascade
+    return BalanceTerms(
+        currency=fields.currency("currency", currency),
+        balance_control=fields.choice("balance_control", BalanceControl, BalanceControl.PREPAID),
+        credit_limit=credit_limit,
+        opening_balance=fields.micro("opening_balance", 0),
+        thresholds=_thresholds(fields, known_limit),
+    )
+
+
+def _thresholds(fields: Fields, credit_limit: int | None) -> tuple[Threshold, ...]:
+    result: dict[str, Threshold] = {}
+    for key, kind, audience in _THRESHOLDS:
+        for where, value in fields.items(key):
+            try:
+                threshold = _threshold(kind, audience, value, credit_limit)
+            except ValueError as error:
+                fields.error(where, str(error))
+                continue
+            if threshold.key in result:
+                fields.error(where, f"{value} is listed twice")
+            result[threshold.key] = threshold
+    return tuple(result.values())
+
+
+def _threshold(
+    kind: ThresholdKind, audience: Audience, value: object, credit: int | None
+) -> Threshold:
+    """`low_balance`: available funds (>= 0); `credit_warning`: "90%" or credit used (> 0)."""
+    if kind is ThresholdKind.CREDIT_WARNING and isinstance(value, str) and value.endswith("%"):
+        share = parse_percent(value)
+        if share == 0:
+            raise ValueError(f"{value} must be above 0%")
+        if credit == 0:
+            raise ValueError(
+                f"{value} of the credit limit needs a credit_limit above 0; "
+                "set credit_limit or give an absolute amount of credit used"
+            )
+        return Threshold(kind, audience, share=share)
+    micro = as_micro(value)
+    if kind is ThresholdKind.LOW_BALANCE and micro < 0:
+        raise ValueError(f"{value} must not be negative (it is a level of available funds)")
+    if kind is ThresholdKind.CREDIT_WARNING and micro <= 0:
+        raise ValueError(f"{value} must be above 0 (it is an amount of credit used), or a share")
+    return Threshold(kind, audience, micro=micro)
+
+
+def _calendar(fields: Fields) -> tuple[ZoneInfo, PeriodKind, date | None]:
+    zone = fields.zone("timezone", UTC)
+    period = fields.choice("billing_period", PeriodKind, PeriodKind.MONTHLY)
+    created = fields.optional("created", as_date)
+    if period in _DATED and fields.raw("created") is None:
+        fields.error("billing_period", f"{period.value} needs created: YYYY-MM-DD (day one)")
+    return zone, period, created
+
+
+def _daily_limit(fields: Fields, zone: ZoneInfo) -> DailyLimit:
+    minutes = fields.integer("daily_minutes_limit", 0)
+    levels: list[int] = []
+    for where, value in fields.items("alert_thresholds"):
+        try:
+            level = as_int(value, 1, 100)
+        except ValueError as error:
+            fields.error(where, f"{error} (percents of the daily limit)")
+            continue
+        if level in levels:
+            fields.error(where, f"{level} is listed twice")
+        levels.append(level)
+    if fields.raw("alert_thresholds") == []:
+        fields.error("alert_thresholds", "is empty; leave it out for the default [80, 100]")
+    thresholds = tuple(sorted(set(levels))) if levels else (80, 100)
+    return DailyLimit(minutes, thresholds, fields.zone("timezone", zone))

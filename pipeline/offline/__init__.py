@@ -1,0 +1,1 @@
+"""The offline `rate` command: one process, no servers, the same engine as the stream."""

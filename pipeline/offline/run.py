@@ -1,0 +1,155 @@
+"""Run CDR files and payments through the engine in time order and write the four outputs."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+from tqdm import tqdm
+
+from pipeline.catalog.loader import load_catalog
+from pipeline.catalog.model import Catalog, PartyType
+from pipeline.cdrs.model import RawCdr
+from pipeline.cdrs.readers import read_cdrs
+from pipeline.engine import serialize
+from pipeline.engine.book import Book, Outcome
+from pipeline.engine.records import Payment
+from pipeline.offline.payments import read_payments
+from pipeline.offline.summary import Summary
+
+OUTPUTS = ("rated.jsonl", "postings.jsonl", "alerts.jsonl", "balances.jsonl")
+BATCH = 50_000
+UTC_ZONE = ZoneInfo("UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    catalog: Path
+    out: Path
+    inputs: Sequence[Path]
+    payments: Path | None = None
+    fmt: str = "auto"
+    source_tz: ZoneInfo = UTC_ZONE
+    default_provider: str = ""
+    warehouse: Path | None = None
+    progress: bool = False
+
+
+def _events(
+    cdrs: list[RawCdr], payments: list[Payment]
+) -> list[tuple[float, int, int, RawCdr | Payment]]:
+    """Time order: CDR start, a payment first on a tie, then input order.
+
+    A CDR without a usable start changes no state; it goes first.
+    """
+    events: list[tuple[float, int, int, RawCdr | Payment]] = [
+        (p.at.timestamp(), 0, i, p) for i, p in enumerate(payments)
+    ]
+    events.extend(
+        (c.start.timestamp() if c.start is not None else float("-inf"), 1, i, c)
+        for i, c in enumerate(cdrs)
+    )
+    events.sort(key=lambda e: (e[0], e[1], e[2]))
+    return events
+
+
+class _Sink:
+    """Writes output lines, and warehouse rows in batches when a warehouse is given."""
+
+    def __init__(self, out: Path, warehouse: Path | None, stack: ExitStack) -> None:
+        out.mkdir(parents=True, exist_ok=True)
+        self.files: dict[str, IO[str]] = {
+            name: stack.enter_context((out / name).open("w", encoding="utf-8")) for name in OUTPUTS
+        }
+        self.version = time.time_ns() // 1_000_000
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+        self.warehouse = None
+        if warehouse is not None:
+            from pipeline.warehouse.embedded import EmbeddedWarehouse
+
+            self.warehouse = stack.enter_context(EmbeddedWarehouse(warehouse))
+            self.warehouse.migrate()
+
+    def write(self, name: str, line: dict[str, Any]) -> None:
+        self.files[name].write(json.dumps(line, ensure_ascii=False) + "\n")
+
+    def row(self, table: str, row: dict[str, Any]) -> None:
+        if self.warehouse is None:
+            return
+        batch = self.rows.setdefault(table, [])
+        batch.append(row)
+        if len(batch) >= BATCH:
+            self.flush(table)
+
+    def flush(self, table: str | None = None) -> None:
+        if self.warehouse is None:
+            return
+        for name in [table] if table else list(self.rows):
+            batch = self.rows.pop(name, [])
+            if batch:
+                self.warehouse.insert(name, batch)
+
+    def outcome(self, outcome: Outcome) -> None:
+        v = self.version
+        if outcome.rated is not None:
+            self.write("rated.jsonl", serialize.rated_line(outcome.rated))
+            self.row("rated_cdrs", serialize.rated_row(outcome.rated, v))
+        for p in outcome.postings:
+            self.write("postings.jsonl", serialize.posting_line(p))
+            self.row("postings", serialize.posting_row(p, v))
+        for a in outcome.alerts:
+            self.write("alerts.jsonl", serialize.alert_line(a))
+            self.row("alerts", serialize.alert_row(a, v))
+
+
+def _read_all(options: RunOptions) -> Iterator[RawCdr]:
+    for path in options.inputs:
+        yield from read_cdrs(path, options.fmt, options.source_tz, options.default_provider)
+
+
+def _top_charge(outcome: Outcome) -> tuple[int, str] | None:
+    """What the operator itself was paid for a call: the top reseller's charge, if any."""
+    resellers = [p for p in outcome.postings if p.party_type is PartyType.RESELLER]
+    return (-resellers[-1].amount, resellers[-1].currency) if resellers else None
+
+
+def run(options: RunOptions, catalog: Catalog | None = None) -> Summary:
+    """Load, read, apply every event in time order, write outputs; return the summary."""
+    catalog = catalog or load_catalog(options.catalog)
+    payments = read_payments(options.payments, catalog) if options.payments else []
+    cdrs = list(
+        tqdm(_read_all(options), desc="reading", unit=" CDRs", disable=not options.progress)
+    )
+    summary = Summary(catalog.currency, payments=len(payments))
+    book = Book(catalog)
+    with ExitStack() as stack:
+        sink = _Sink(options.out, options.warehouse, stack)
+        opening = book.open()
+        sink.outcome(opening)
+        summary.add_alerts(opening.alerts)
+        events = _events(cdrs, payments)
+        for _, _, _, event in tqdm(
+            events, desc="rating", unit=" events", disable=not options.progress
+        ):
+            if isinstance(event, Payment):
+                outcome = book.pay(event)
+            else:
+                outcome = book.rate(event)
+                assert outcome.rated is not None
+                summary.add_cdr(outcome.rated, _top_charge(outcome), catalog)
+            summary.add_alerts(outcome.alerts)
+            sink.outcome(outcome)
+        last = max((e[0] for e in events if e[0] != float("-inf")), default=0.0)
+        finished = datetime.fromtimestamp(last, UTC)
+        for balance in book.balance_lines():
+            sink.write("balances.jsonl", serialize.balance_line(balance))
+            sink.row("balances", serialize.balance_row(balance, finished, sink.version))
+        sink.flush()
+    return summary

@@ -1,0 +1,161 @@
+"""The README's offline run on the sample catalog and CDR files, checked against hand figures."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline.cli import main
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def lines(path: Path) -> list[dict[str, object]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("out")
+    result = CliRunner().invoke(
+        main,
+        [
+            "rate",
+            "--catalog",
+            str(SAMPLES / "catalog"),
+            "--out",
+            str(out),
+            "--payments",
+            str(SAMPLES / "payments.csv"),
+            "--source-tz",
+            "America/New_York",
+            "--warehouse",
+            str(out / "warehouse"),
+            str(SAMPLES / "cdrs" / "calls.csv"),
+            str(SAMPLES / "cdrs" / "Master.csv"),
+            str(SAMPLES / "cdrs" / "freeswitch.csv"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_every_input_cdr_has_one_line(run: tuple[Path, str]) -> None:
+    out, _ = run
+    rated = lines(out / "rated.jsonl")
+    # 28 CSV rows, 4 Asterisk, 3 FreeSWITCH
+    assert len(rated) == len({r["cdr_id"] for r in rated}) == 35
+    assert Counter(r["reason"] for r in rated if r["status"] == "unrated") == {
+        "bad_start": 2,  # no UTC offset; year 9999
+        "bad_duration": 2,  # negative; over max_call_seconds
+        "unknown_provider": 2,  # carrier-x; Asterisk peer unknowncarrier
+        "unknown_account": 1,
+        "bad_number": 1,
+        "no_rate": 1,  # Bangladesh: no code in the retail deck
+        "no_provider_rate": 1,  # carrier-a does not sell China
+    }
+
+
+@pytest.mark.parametrize(
+    ("cdr_id", "billed", "covered", "cost", "provider_cost"),
+    [
+        ("s-001", 120, 120, "0.00", "0.0305"),  # 60 s minimum + 60 s steps, all from p100
+        ("s-003", 30, 0, "0.125", "0.055"),  # 4479 ended: 447 at 0.25; package used up
+        ("s-004", 126, 0, "0.042", "0.018"),  # 6 s steps retail, 60 s steps at carrier-b
+        ("s-005", 48, 0, "0.064", "0.015"),  # Friday 10:00 UTC: business 0.08, 30 s + 3 x 6 s
+        ("s-006", 30, 0, "0.02", "0.0067"),  # Saturday: weekends 0.04, minimum 30 s
+        ("s-007", 600, 0, "1.55", "0.70"),  # 0.05 setup + 10 min at 0.15
+        ("s-008", 600, 0, "1.25", "0.70"),  # the 0.12 row effective from March 25
+        ("s-015", 300, 0, "0.5455", "0.20"),  # 0.60 USD / 1.10 = 0.545454 EUR
+        ("s-016", 0, 0, "0.00", "0.003"),  # within the 3 s grace: free for the customer
+        ("1774360800.1", 60, 0, "0.10", "0.03"),  # Asterisk answer 10:00:05 New York
+    ],
+)
+def test_hand_computed_calls(
+    run: tuple[Path, str], cdr_id: str, billed: int, covered: int, cost: str, provider_cost: str
+) -> None:
+    out, _ = run
+    (line,) = [r for r in lines(out / "rated.jsonl") if r["cdr_id"] == cdr_id]
+    assert (line["billed_seconds"], line["covered_seconds"]) == (billed, covered)
+    assert (line["cost"], line["provider_cost"]) == (cost, provider_cost)
+
+
+def test_balances_and_ledger_agree(run: tuple[Path, str]) -> None:
+    out, _ = run
+    balances = {(str(b["party_type"]), str(b["party"])): b for b in lines(out / "balances.jsonl")}
+    # c1: 10 opening - 10.361 of calls + 20 paid through the distributor
+    assert balances[("customer", "c1")]["balance"] == "19.639"
+    opening = {("customer", "c1"): Decimal(10), ("customer", "c3"): Decimal(3)}
+    sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for p in lines(out / "postings.jsonl"):
+        sums[(str(p["party_type"]), str(p["party"]))] += Decimal(str(p["amount"]))
+    for key, line in balances.items():
+        assert Decimal(str(line["balance"])) - opening.get(key, Decimal(0)) == sums[key], key
+
+
+def test_commissions(run: tuple[Path, str]) -> None:
+    out, _ = run
+    kinds = {(p["kind"], p["amount"]) for p in lines(out / "postings.jsonl") if p["party"] == "r1"}
+    assert ("distributor_sale", "-8.50") in kinds  # 10 opening balance at 15 %
+    assert ("distributor_payment", "-18.00") in kinds  # 20 collected at 10 %
+    assert ("payment", "25.00") in kinds
+
+
+def test_alerts(run: tuple[Path, str]) -> None:
+    out, _ = run
+    alerts = [(a["party"], a["kind"], a["threshold"]) for a in lines(out / "alerts.jsonl")]
+    c1 = [kind for party, kind, _ in alerts if party == "c1"]
+    assert c1 == ["low_balance", "blocked", "unblocked"]
+    assert [k for p, k, _ in alerts if p == "carrier-b"] == [
+        "provider_disabled",
+        "provider_enabled",
+    ]
+    assert [(k, t) for p, k, t in alerts if p == "2000"] == [
+        ("daily_minutes_threshold", "80"),
+        ("daily_minutes_threshold", "100"),
+        ("daily_minutes_exhausted", ""),
+        ("blocked", ""),
+        ("unblocked", ""),  # next New York day
+    ]
+
+
+def test_summary_and_warehouse(run: tuple[Path, str]) -> None:
+    out, output = run
+    assert "CDRs: 35  rated: 25  unrated: 10" in output
+    result = CliRunner().invoke(
+        main,
+        [
+            "sql",
+            "--warehouse",
+            str(out / "warehouse"),
+            "--format",
+            "TSV",
+            "SELECT count(), sum(cost_micro) FROM cdr.rated_cdrs FINAL WHERE status = 'rated'",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    count, cost = result.output.split()
+    rated = [r for r in lines(out / "rated.jsonl") if r["status"] == "rated"]
+    assert int(count) == len(rated)
+    assert Decimal(cost) / 1_000_000 == sum(Decimal(str(r["cost"])) for r in rated)
+
+
+def test_cli_errors_are_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        [
+            "rate",
+            "--catalog",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "o"),
+            str(SAMPLES / "cdrs" / "calls.csv"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "catalog.yaml" in result.output

@@ -1,0 +1,1 @@
+"""Integration tests against a real Kafka broker and ClickHouse server (deploy/local/up)."""

@@ -1,0 +1,51 @@
+"""Shared CLI plumbing: one-line user errors and option callbacks."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CliError(click.ClickException):
+    """A user error: printed as one line, exit status 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"cdr-pipeline: error: {one_line(self.message)}", err=True)
+
+
+def one_line(message: str) -> str:
+    return "; ".join(part.strip() for part in str(message).splitlines() if part.strip())
+
+
+def user_errors(func: F) -> F:
+    """Turn the domain's input errors into one-line CLI errors."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from pipeline.catalog.loader import CatalogError
+        from pipeline.cdrs.readers import CdrFormatError
+        from pipeline.offline.payments import PaymentsFileError
+
+        try:
+            return func(*args, **kwargs)
+        except (CatalogError, CdrFormatError, PaymentsFileError) as error:
+            raise CliError(str(error)) from None
+        except OSError as error:
+            raise CliError(f"{error.filename or ''}: {error.strerror or error}") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def zone_option(_ctx: click.Context, _param: click.Parameter, value: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(
+            f"{value!r} is not an IANA timezone such as Europe/Berlin"
+        ) from None

@@ -1,13 +1,20 @@
-"""The in-memory book: every party's state, driven event by event through the pure steps."""
+"""The book: party state driven event by event through the pure steps.
+
+The offline runner holds one Book that owns every kind of party. In the stream each
+stage holds a Book that owns some kinds (the rating stage customers and accounts, the
+reseller stage resellers, the provider stage providers); postings and minutes for the
+kinds it does not own come back as `deferred` work for the stage that does.
+"""
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
 from pipeline.catalog.model import Catalog, PartyType
 from pipeline.cdrs.model import RawCdr
 from pipeline.engine.calls import PackageKey, settle_call
-from pipeline.engine.payments import check_payment, opening_postings, payment_postings
+from pipeline.engine.payments import check_payment, payment_postings, sale_posting
 from pipeline.engine.records import Payment, RatedCdr, unrated
 from pipeline.ledger.alerts import Alert
 from pipeline.ledger.balances import (
@@ -23,15 +30,28 @@ from pipeline.limits import daily
 from pipeline.rating.rater import Unrated, price_call
 
 PartyKey = tuple[PartyType, str]
+EVERY_PARTY = frozenset(PartyType)
+
+
+@dataclass(frozen=True, slots=True)
+class Deferred:
+    """Work for a party this book does not own: a posting, or minutes a provider carried."""
+
+    party_type: PartyType
+    party: str
+    posting: Posting | None = None
+    usage: daily.Usage | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What one event produced."""
+    """What one event produced here, and what it leaves to other stages."""
 
     rated: RatedCdr | None = None
     postings: tuple[Posting, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    deferred: tuple[Deferred, ...] = ()
+    duplicate: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,29 +65,62 @@ class BalanceLine:
 
 @dataclass(slots=True)
 class Book:
-    """Holds the state the pure transitions produce; the offline runner's single store."""
+    """Holds the state the pure transitions produce, in any mutable mappings given."""
 
     catalog: Catalog
-    balances: dict[PartyKey, BalanceState] = field(default_factory=dict)
-    packages: dict[PackageKey, PackageUsage] = field(default_factory=dict)
-    days: dict[PartyKey, daily.DayUsage] = field(default_factory=dict)
+    owns: frozenset[PartyType] = EVERY_PARTY
+    balances: MutableMapping[PartyKey, BalanceState] = field(default_factory=dict)
+    packages: MutableMapping[PackageKey, PackageUsage] = field(default_factory=dict)
+    days: MutableMapping[PartyKey, daily.DayUsage] = field(default_factory=dict)
+    seen: MutableMapping[str, bool] = field(default_factory=dict)
 
     def open(self) -> Outcome:
-        """Opening balances, then the distributors' sales commissions."""
+        """Every party's opening balance, then the distributors' sales commissions."""
         catalog = self.catalog
-        for customer in catalog.customers.values():
-            self.balances[(PartyType.CUSTOMER, customer.id)] = open_balance(customer.terms)
-        for reseller in catalog.resellers.values():
-            self.balances[(PartyType.RESELLER, reseller.id)] = open_balance(reseller.terms)
-        for provider in catalog.providers.values():
-            self.balances[(PartyType.PROVIDER, provider.id)] = open_provider(provider)
-        postings = opening_postings(catalog)
-        return Outcome(postings=tuple(postings), alerts=tuple(self._post_all(postings)))
+        for kind, parties in (
+            (PartyType.CUSTOMER, catalog.customers),
+            (PartyType.RESELLER, catalog.resellers),
+            (PartyType.PROVIDER, catalog.providers),
+        ):
+            for party in parties:
+                self.state(kind, party)
+        outcomes = [self.open_party(PartyType.CUSTOMER, c) for c in catalog.customers]
+        return Outcome(
+            postings=tuple(p for o in outcomes for p in o.postings),
+            alerts=tuple(a for o in outcomes for a in o.alerts),
+            deferred=tuple(d for o in outcomes for d in o.deferred),
+        )
+
+    def open_party(self, party_type: PartyType, party: str) -> Outcome:
+        """A party enters the books; a distributor's customer brings its sale posting."""
+        if f"opening:{party_type.value}:{party}" in self.seen:
+            return Outcome(duplicate=True)
+        self.seen[f"opening:{party_type.value}:{party}"] = True
+        if party_type in self.owns:
+            self.state(party_type, party)
+        if party_type is not PartyType.CUSTOMER:
+            return Outcome()
+        sale = sale_posting(self.catalog.customers[party], self.catalog)
+        return self._settle([sale] if sale else [])
+
+    def state(self, party_type: PartyType, party: str) -> BalanceState:
+        """A party's balance state, opened from the catalog on first use."""
+        key = (party_type, party)
+        state = self.balances.get(key)
+        if state is None:
+            catalog = self.catalog
+            if party_type is PartyType.PROVIDER:
+                state = open_provider(catalog.providers[party])
+            elif party_type is PartyType.CUSTOMER:
+                state = open_balance(catalog.customers[party].terms)
+            else:
+                state = open_balance(catalog.resellers[party].terms)
+            self.balances[key] = state
+        return state
 
     def post(self, entry: Posting) -> list[Alert]:
-        """Apply one posting to its party's balance."""
-        key = (entry.party_type, entry.party)
-        state = self.balances[key]
+        """Apply one posting to its party's balance (the party must be owned here)."""
+        state = self.state(entry.party_type, entry.party)
         cause = entry.cdr_id or entry.payment_id or entry.posting_id
         if entry.party_type is PartyType.PROVIDER:
             provider = self.catalog.providers[entry.party]
@@ -81,32 +134,51 @@ class Book:
             state, alerts = apply_to_balance(
                 state, terms, entry.amount, entry.party_type, entry.party, entry.at, cause
             )
-        self.balances[key] = state
+        self.balances[(entry.party_type, entry.party)] = state
         return alerts
 
-    def _post_all(self, postings: list[Posting]) -> list[Alert]:
+    def _settle(self, postings: list[Posting], rated: RatedCdr | None = None) -> Outcome:
+        """Apply the postings this book owns; defer the others."""
+        applied: list[Posting] = []
         alerts: list[Alert] = []
+        deferred: list[Deferred] = []
         for entry in postings:
-            alerts.extend(self.post(entry))
-        return alerts
+            if entry.party_type in self.owns:
+                applied.append(entry)
+                alerts.extend(self.post(entry))
+            else:
+                deferred.append(Deferred(entry.party_type, entry.party, posting=entry))
+        return Outcome(rated, tuple(applied), tuple(alerts), tuple(deferred))
 
     def rate(self, cdr: RawCdr) -> Outcome:
-        """Rate, settle and post one CDR, then count its minutes against daily limits."""
+        """Rate, settle and post one CDR, then count its minutes against daily limits.
+
+        A CDR id seen before is a replay: it is skipped and charges nothing.
+        """
+        if cdr.cdr_id in self.seen:
+            return Outcome(duplicate=True)
+        self.seen[cdr.cdr_id] = True
         catalog = self.catalog
         priced = price_call(cdr, catalog)
-        alerts: list[Alert] = []
         if isinstance(priced, Unrated):
             account = catalog.accounts.get(cdr.account)
             line = unrated(cdr, priced.reason, priced.detail, account.customer if account else "")
-            postings: list[Posting] = []
+            outcome = Outcome(rated=line)
         else:
             line, postings, changed = settle_call(priced, catalog, self.packages)
             self.packages.update(changed)
-            alerts = self._post_all(postings)
-        alerts.extend(self._count_minutes(cdr))
-        return Outcome(line, tuple(postings), tuple(alerts))
+            outcome = self._settle(postings, line)
+        alerts, deferred = self._count_minutes(cdr)
+        if not alerts and not deferred:
+            return outcome
+        return Outcome(
+            outcome.rated,
+            outcome.postings,
+            outcome.alerts + tuple(alerts),
+            outcome.deferred + tuple(deferred),
+        )
 
-    def _count_minutes(self, cdr: RawCdr) -> list[Alert]:
+    def _count_minutes(self, cdr: RawCdr) -> tuple[list[Alert], list[Deferred]]:
         """Minutes a provider or account carried, rated or not, if the CDR itself is sound."""
         catalog = self.catalog
         if (
@@ -115,9 +187,10 @@ class Book:
             or cdr.duration is None
             or cdr.duration > catalog.max_call_seconds
         ):
-            return []
+            return [], []
         usage = daily.Usage(cdr.start, cdr.duration, cdr.cdr_id)
         alerts: list[Alert] = []
+        deferred: list[Deferred] = []
         limited = (
             (PartyType.PROVIDER, catalog.providers.get(cdr.provider)),
             (PartyType.ACCOUNT, catalog.accounts.get(cdr.account)),
@@ -125,37 +198,66 @@ class Book:
         for party_type, party in limited:
             if party is None or party.daily_limit.minutes <= 0:
                 continue
-            key = (party_type, party.id)
-            state, raised = daily.apply(
-                self.days.get(key), usage, party.daily_limit, party_type, party.id
-            )
-            if state is not None:
-                self.days[key] = state
-            alerts.extend(raised)
+            if party_type not in self.owns:
+                deferred.append(Deferred(party_type, party.id, usage=usage))
+                continue
+            alerts.extend(self.count(party_type, party.id, usage))
+        return alerts, deferred
+
+    def count(self, party_type: PartyType, party: str, usage: daily.Usage) -> list[Alert]:
+        """Count minutes against a provider's or account's daily limit."""
+        limit = (
+            self.catalog.providers[party].daily_limit
+            if party_type is PartyType.PROVIDER
+            else self.catalog.accounts[party].daily_limit
+        )
+        key = (party_type, party)
+        state, alerts = daily.apply(self.days.get(key), usage, limit, party_type, party)
+        if state is not None:
+            self.days[key] = state
         return alerts
 
     def pay(self, payment: Payment) -> Outcome:
-        """Apply a payment (and a distributor's remittance, if it collected it)."""
+        """Apply a payment (and a distributor's remittance, if it collected it).
+
+        A payment id seen before is a retry: it is skipped and pays nothing twice.
+        """
+        if payment.payment_id in self.seen:
+            return Outcome(duplicate=True)
         check_payment(payment, self.catalog)
-        postings = payment_postings(payment, self.catalog)
-        return Outcome(postings=tuple(postings), alerts=tuple(self._post_all(postings)))
+        self.seen[payment.payment_id] = True
+        return self._settle(payment_postings(payment, self.catalog))
+
+    def apply(self, work: Deferred, cause: str) -> Outcome:
+        """Work deferred by another stage, applied once: `cause` identifies it for replays."""
+        if cause in self.seen:
+            return Outcome(duplicate=True)
+        self.seen[cause] = True
+        outcome = self._settle([work.posting]) if work.posting is not None else Outcome()
+        if work.usage is None:
+            return outcome
+        alerts = self.count(work.party_type, work.party, work.usage)
+        return Outcome(postings=outcome.postings, alerts=outcome.alerts + tuple(alerts))
 
     def reset_package(self, customer: str, package: str) -> None:
         """The explicit reset command: the customer's package starts over."""
         self.packages.pop((customer, package), None)
 
-    def balance_lines(self) -> list[BalanceLine]:
-        """Final balances of every customer, reseller and provider."""
-        lines = []
+    def balance_line(self, party_type: PartyType, party: str) -> BalanceLine:
+        state = self.state(party_type, party)
         catalog = self.catalog
-        currency_of = {
-            PartyType.CUSTOMER: {c.id: c.terms.currency for c in catalog.customers.values()},
-            PartyType.RESELLER: {r.id: r.terms.currency for r in catalog.resellers.values()},
-            PartyType.PROVIDER: {p.id: p.currency for p in catalog.providers.values()},
-        }
-        for (party_type, party), state in sorted(
-            self.balances.items(), key=lambda item: (item[0][0].value, item[0][1])
-        ):
-            currency = currency_of[party_type][party]
-            lines.append(BalanceLine(party_type, party, state.balance, currency, state.blocked))
-        return lines
+        if party_type is PartyType.PROVIDER:
+            currency = catalog.providers[party].currency
+        elif party_type is PartyType.CUSTOMER:
+            currency = catalog.customers[party].terms.currency
+        else:
+            currency = catalog.resellers[party].terms.currency
+        return BalanceLine(party_type, party, state.balance, currency, state.blocked)
+
+    def balance_lines(self) -> list[BalanceLine]:
+        """Final balances of every party held here, ordered by type and id."""
+        keys = sorted(
+            (k for k in self.balances if k[0] is not PartyType.ACCOUNT),
+            key=lambda k: (k[0].value, k[1]),
+        )
+        return [self.balance_line(kind, party) for kind, party in keys]

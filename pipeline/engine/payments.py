@@ -92,36 +92,29 @@ def opened_at(customer: Customer) -> datetime:
     return datetime.combine(customer.created, time(0), customer.timezone)
 
 
-def opening_postings(catalog: Catalog) -> list[Posting]:
-    """Sales commissions: a distributor owes each customer's opening balance less commission."""
-    postings: list[Posting] = []
-    for customer in catalog.customers.values():
-        opening = customer.terms.opening_balance
-        if customer.reseller is None or opening <= 0:
-            continue
-        distributor = catalog.resellers[customer.reseller]
-        if distributor.sales_commission is None:
-            continue
-        at = opened_at(customer)
-        currency = distributor.terms.currency
-        factor = catalog.exchange_rates.factor(
-            customer.terms.currency, currency, int(at.timestamp())
+def sale_posting(customer: Customer, catalog: Catalog) -> Posting | None:
+    """A distributor owes a new customer's opening balance less its sales commission."""
+    opening = customer.terms.opening_balance
+    if customer.reseller is None or opening <= 0:
+        return None
+    distributor = catalog.resellers[customer.reseller]
+    if distributor.sales_commission is None:
+        return None
+    at = opened_at(customer)
+    currency = distributor.terms.currency
+    factor = catalog.exchange_rates.factor(customer.terms.currency, currency, int(at.timestamp()))
+    if factor is None:
+        raise PaymentError(
+            f"no exchange rate {customer.terms.currency}->{currency} for customer "
+            f"{customer.id}'s opening balance"
         )
-        if factor is None:
-            raise PaymentError(
-                f"no exchange rate {customer.terms.currency}->{currency} for customer "
-                f"{customer.id}'s opening balance"
-            )
-        owed = owed_after_commission(opening, distributor.sales_commission, factor)
-        postings.append(
-            posting(
-                PartyType.RESELLER,
-                distributor.id,
-                -owed,
-                currency,
-                PostingKind.DISTRIBUTOR_SALE,
-                at,
-                cause=f"opening:{customer.id}",
-            )
-        )
-    return postings
+    owed = owed_after_commission(opening, distributor.sales_commission, factor)
+    return posting(
+        PartyType.RESELLER,
+        distributor.id,
+        -owed,
+        currency,
+        PostingKind.DISTRIBUTOR_SALE,
+        at,
+        cause=f"opening:{customer.id}",
+    )

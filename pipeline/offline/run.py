@@ -138,11 +138,11 @@ def run(options: RunOptions, catalog: Catalog | None = None) -> Summary:
         for _, _, _, event in tqdm(
             events, desc="rating", unit=" events", disable=not options.progress
         ):
-            if isinstance(event, Payment):
-                outcome = book.pay(event)
-            else:
-                outcome = book.rate(event)
-                assert outcome.rated is not None
+            outcome = book.pay(event) if isinstance(event, Payment) else book.rate(event)
+            if outcome.duplicate:
+                summary.duplicates += 1
+                continue
+            if outcome.rated is not None:
                 summary.add_cdr(outcome.rated, _top_charge(outcome), catalog)
             summary.add_alerts(outcome.alerts)
             sink.outcome(outcome)

@@ -30,6 +30,7 @@ class Summary:
     unconverted: Counter[str] = field(default_factory=Counter)
     alerts: Counter[str] = field(default_factory=Counter)
     payments: int = 0
+    duplicates: int = 0
     bad_rows: list[str] = field(default_factory=list)
 
     @property
@@ -89,6 +90,8 @@ class Summary:
                 f"  not converted to {c} (no exchange rate): {format_micro(amount)} {currency}"
             )
         lines.append(f"payments: {self.payments}")
+        if self.duplicates:
+            lines.append(f"duplicates skipped (CDR or payment ids seen before): {self.duplicates}")
         alerts = ", ".join(f"{kind} {n}" for kind, n in sorted(self.alerts.items())) or "none"
         lines.append(f"alerts: {alerts}")
         if self.bad_rows:

@@ -159,3 +159,14 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
     )
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and "catalog.yaml" in result.output
+
+
+def test_the_same_file_twice_charges_nothing_twice(tmp_path: Path) -> None:
+    calls = str(SAMPLES / "cdrs" / "calls.csv")
+    args = ["rate", "--catalog", str(SAMPLES / "catalog"), "--out"]
+    once = CliRunner().invoke(main, [*args, str(tmp_path / "once"), calls])
+    twice = CliRunner().invoke(main, [*args, str(tmp_path / "twice"), calls, calls])
+    assert once.exit_code == twice.exit_code == 0
+    assert "duplicates skipped (CDR or payment ids seen before): 28" in twice.output
+    for name in ("rated.jsonl", "postings.jsonl", "alerts.jsonl", "balances.jsonl"):
+        assert (tmp_path / "once" / name).read_text() == (tmp_path / "twice" / name).read_text()

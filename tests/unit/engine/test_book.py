@@ -158,3 +158,35 @@ def test_replaying_a_cdr_gives_the_same_ids() -> None:
     two = opened().rate(cdr("same", duration=61))
     assert [p.posting_id for p in one.postings] == [p.posting_id for p in two.postings]
     assert one.postings[0].posting_id == "same/customer/c1"
+
+
+def test_a_replayed_cdr_or_payment_charges_nothing_twice() -> None:
+    book = opened()
+    first = book.rate(cdr("once", duration=61))
+    again = book.rate(cdr("once", duration=61))
+    assert first.postings and not first.duplicate
+    assert again.duplicate and again.postings == () and again.rated is None
+    at = datetime.fromisoformat("2026-03-21T00:00:00+00:00")
+    pay = Payment("pay-7", at, PartyType.CUSTOMER, "c2", money("5"), "USD")
+    assert book.pay(pay).postings and book.pay(pay).duplicate
+    assert balance(book, PartyType.CUSTOMER, "c2") == "5.00"
+
+
+def test_a_stage_defers_what_it_does_not_own() -> None:
+    catalog = scenario()
+    rating = Book(catalog, owns=frozenset({PartyType.CUSTOMER, PartyType.ACCOUNT}))
+    outcome = rating.rate(cdr("split", account="1000", callee="4412", duration=61))
+    assert [p.party_type for p in outcome.postings] == [PartyType.CUSTOMER]
+    deferred = [(d.party_type.value, d.party, d.posting is not None) for d in outcome.deferred]
+    assert deferred == [
+        ("reseller", "r1", True),
+        ("reseller", "r0", True),
+        ("provider", "carrier-a", True),
+        ("provider", "carrier-a", False),  # minutes for its daily limit
+    ]
+    providers = Book(catalog, owns=frozenset({PartyType.PROVIDER}))
+    for i, work in enumerate(outcome.deferred[2:]):
+        providers.apply(work, f"split/{i}")
+    assert providers.apply(outcome.deferred[2], "split/0").duplicate
+    assert balance(providers, PartyType.PROVIDER, "carrier-a") == "0.0305"
+    assert providers.days[(PartyType.PROVIDER, "carrier-a")].seconds == 61

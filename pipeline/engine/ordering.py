@@ -1,0 +1,52 @@
+"""Re-establish the global offline order of work arriving from several partitions (pure)."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+
+from pipeline.engine.events import PartyWork, Tick
+
+
+class OrderedMerge:
+    """Buffers work from `sources` upstream partitions and releases it in (seq, sub) order.
+
+    Each upstream partition sends its work in order and then a tick: "everything of mine
+    with seq <= watermark has been sent". Work with seq at or below the lowest watermark
+    of all sources can therefore no longer be overtaken and is released.
+    """
+
+    __slots__ = ("_heap", "_watermarks", "sources")
+
+    def __init__(self, sources: int) -> None:
+        self.sources = sources
+        self._watermarks: dict[int, int] = {}
+        self._heap: list[tuple[int, int, str, PartyWork]] = []
+
+    def add(self, items: Iterable[PartyWork | Tick]) -> list[PartyWork]:
+        """Take a batch of work and ticks; return the work that is now safe to apply."""
+        for item in items:
+            if isinstance(item, Tick):
+                known = self._watermarks.get(item.source, -1)
+                self._watermarks[item.source] = max(known, item.watermark)
+            else:
+                heapq.heappush(self._heap, (item.seq, item.sub, item.party, item))
+        return self._release()
+
+    @property
+    def watermark(self) -> int:
+        """The seq up to which every source has sent everything (-1 until all have spoken)."""
+        if len(self._watermarks) < self.sources:
+            return -1
+        return min(self._watermarks.values())
+
+    def pending(self) -> int:
+        return len(self._heap)
+
+    def _release(self) -> list[PartyWork]:
+        limit = self.watermark
+        ready: list[PartyWork] = []
+        heap = self._heap
+        while heap and heap[0][0] <= limit:
+            ready.append(heapq.heappop(heap)[3])
+        return ready

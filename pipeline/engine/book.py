@@ -233,6 +233,8 @@ class Book:
         if cause in self.seen:
             return Outcome(duplicate=True)
         self.seen[cause] = True
+        if work.party_type in self.owns and work.party_type is not PartyType.ACCOUNT:
+            self.state(work.party_type, work.party)  # an opening, or the first work
         outcome = self._settle([work.posting]) if work.posting is not None else Outcome()
         if work.usage is None:
             return outcome

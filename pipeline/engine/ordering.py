@@ -3,9 +3,26 @@
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from pipeline.cdrs.model import RawCdr
 from pipeline.engine.events import PartyWork, Tick
+from pipeline.engine.records import Payment
+
+
+def time_order(cdrs: Sequence[RawCdr], payments: Sequence[Payment]) -> list[RawCdr | Payment]:
+    """The offline order: event time (CDR start, payment `at`), a payment first on a tie,
+    then input order. A CDR without a usable start changes no state and goes first.
+    """
+    keyed: list[tuple[float, int, int, RawCdr | Payment]] = [
+        (p.at.timestamp(), 0, i, p) for i, p in enumerate(payments)
+    ]
+    keyed.extend(
+        (c.start.timestamp() if c.start is not None else float("-inf"), 1, i, c)
+        for i, c in enumerate(cdrs)
+    )
+    keyed.sort(key=lambda e: (e[0], e[1], e[2]))
+    return [event for *_, event in keyed]
 
 
 class OrderedMerge:

@@ -20,6 +20,7 @@ from pipeline.cdrs.model import RawCdr
 from pipeline.cdrs.readers import read_cdrs
 from pipeline.engine import serialize
 from pipeline.engine.book import Book, Outcome
+from pipeline.engine.ordering import time_order
 from pipeline.engine.records import Payment
 from pipeline.offline.payments import read_payments
 from pipeline.offline.summary import Summary
@@ -40,24 +41,6 @@ class RunOptions:
     default_provider: str = ""
     warehouse: Path | None = None
     progress: bool = False
-
-
-def _events(
-    cdrs: list[RawCdr], payments: list[Payment]
-) -> list[tuple[float, int, int, RawCdr | Payment]]:
-    """Time order: CDR start, a payment first on a tie, then input order.
-
-    A CDR without a usable start changes no state; it goes first.
-    """
-    events: list[tuple[float, int, int, RawCdr | Payment]] = [
-        (p.at.timestamp(), 0, i, p) for i, p in enumerate(payments)
-    ]
-    events.extend(
-        (c.start.timestamp() if c.start is not None else float("-inf"), 1, i, c)
-        for i, c in enumerate(cdrs)
-    )
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
-    return events
 
 
 class _Sink:
@@ -114,6 +97,10 @@ def _read_all(options: RunOptions) -> Iterator[RawCdr]:
         yield from read_cdrs(path, options.fmt, options.source_tz, options.default_provider)
 
 
+def _time_of(event: RawCdr | Payment) -> datetime | None:
+    return event.at if isinstance(event, Payment) else event.start
+
+
 def _top_charge(outcome: Outcome) -> tuple[int, str] | None:
     """What the operator itself was paid for a call: the top reseller's charge, if any."""
     resellers = [p for p in outcome.postings if p.party_type is PartyType.RESELLER]
@@ -134,8 +121,8 @@ def run(options: RunOptions, catalog: Catalog | None = None) -> Summary:
         opening = book.open()
         sink.outcome(opening)
         summary.add_alerts(opening.alerts)
-        events = _events(cdrs, payments)
-        for _, _, _, event in tqdm(
+        events = time_order(cdrs, payments)
+        for event in tqdm(
             events, desc="rating", unit=" events", disable=not options.progress
         ):
             outcome = book.pay(event) if isinstance(event, Payment) else book.rate(event)
@@ -146,8 +133,10 @@ def run(options: RunOptions, catalog: Catalog | None = None) -> Summary:
                 summary.add_cdr(outcome.rated, _top_charge(outcome), catalog)
             summary.add_alerts(outcome.alerts)
             sink.outcome(outcome)
-        last = max((e[0] for e in events if e[0] != float("-inf")), default=0.0)
-        finished = datetime.fromtimestamp(last, UTC)
+        finished = max(
+            (t for t in (_time_of(e) for e in events) if t is not None),
+            default=datetime.fromtimestamp(0, UTC),
+        )
         for balance in book.balance_lines():
             sink.write("balances.jsonl", serialize.balance_line(balance))
             sink.row("balances", serialize.balance_row(balance, finished, sink.version))

@@ -1,0 +1,230 @@
+"""The stream's stateful stages as plain classes: batches in, batches and state changes out.
+
+The Faust agents only decode, call `process`, write the changed state to their table and
+send what comes back, so everything here is tested without Kafka.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from pipeline.catalog.model import Catalog, PartyType
+from pipeline.cdrs.model import RawCdr
+from pipeline.engine import state_codec
+from pipeline.engine.book import Book, Deferred, Outcome, PartyKey
+from pipeline.engine.calls import PackageKey
+from pipeline.engine.events import BalanceSnapshot, Opening, PartyWork, Sequenced, Tick
+from pipeline.engine.ordering import OrderedMerge
+from pipeline.engine.payments import PaymentError
+from pipeline.engine.records import Payment, RatedCdr
+from pipeline.engine.routing import partition_of
+from pipeline.engine.tracked import TrackedDict
+from pipeline.ledger.alerts import Alert
+from pipeline.ledger.balances import BalanceState
+from pipeline.ledger.packages import PackageUsage
+from pipeline.ledger.postings import Posting
+from pipeline.limits.daily import DayUsage
+
+RESELLERS = "resellers"
+PROVIDERS = "providers"
+ROLE_OF = {PartyType.RESELLER: RESELLERS, PartyType.PROVIDER: PROVIDERS}
+EPOCH = datetime.fromtimestamp(0, UTC)
+
+Load = Callable[[str], bytes | None]
+
+
+@dataclass(slots=True)
+class StageOutput:
+    """Everything one batch produced: records to publish, work for other stages, state."""
+
+    rated: list[RatedCdr] = field(default_factory=list)
+    postings: list[Posting] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    balances: list[BalanceSnapshot] = field(default_factory=list)
+    work: dict[tuple[str, int], list[PartyWork | Tick]] = field(default_factory=dict)
+    dead: list[tuple[str, str]] = field(default_factory=list)  # (reason, detail)
+    state: dict[str, bytes | None] = field(default_factory=dict)
+    duplicates: int = 0
+
+
+class _Store:
+    """The Book's mappings over one stage table: typed keys and values, tracked changes."""
+
+    def __init__(self, load: Load | None) -> None:
+        def via(prefix: str, decode: Callable[[bytes], object]) -> Callable[[object], object]:
+            def fetch(key: object) -> object:
+                raw = load(prefix + _key_text(key)) if load else None
+                return None if raw is None else decode(raw)
+
+            return fetch
+
+        self.balances: TrackedDict[PartyKey, BalanceState] = TrackedDict(
+            via("b|", state_codec.decode_balance)  # type: ignore[arg-type]
+        )
+        self.packages: TrackedDict[PackageKey, PackageUsage] = TrackedDict(
+            via("p|", state_codec.decode_package)  # type: ignore[arg-type]
+        )
+        self.days: TrackedDict[PartyKey, DayUsage] = TrackedDict(
+            via("d|", state_codec.decode_day)  # type: ignore[arg-type]
+        )
+        self.seen: TrackedDict[str, bool] = TrackedDict(
+            via("s|", lambda raw: True)  # type: ignore[arg-type]
+        )
+
+    def book(self, catalog: Catalog, owns: frozenset[PartyType]) -> Book:
+        return Book(catalog, owns, self.balances, self.packages, self.days, self.seen)
+
+    def changes(self) -> tuple[dict[str, bytes | None], list[PartyKey]]:
+        state: dict[str, bytes | None] = {}
+        balances = self.balances.take_dirty()
+        for key, value in balances.items():
+            state["b|" + _key_text(key)] = state_codec.encode_balance(value) if value else None
+        for pkey, usage in self.packages.take_dirty().items():
+            state["p|" + _key_text(pkey)] = state_codec.encode_package(usage) if usage else None
+        for dkey, day in self.days.take_dirty().items():
+            state["d|" + _key_text(dkey)] = state_codec.encode_day(day) if day else None
+        for seen in self.seen.take_dirty():
+            state["s|" + seen] = b"1"
+        return state, list(balances)
+
+    def forget(self) -> None:
+        for mapping in (self.balances, self.packages, self.days, self.seen):
+            mapping.forget()
+
+
+def _key_text(key: object) -> str:
+    if isinstance(key, tuple):
+        return "|".join(k.value if isinstance(k, PartyType) else str(k) for k in key)
+    return str(key)
+
+
+class _Stage:
+    def __init__(self, catalog: Catalog, owns: frozenset[PartyType], load: Load | None) -> None:
+        self.store = _Store(load)
+        self.owns = owns
+        self.book = self.store.book(catalog, owns)
+
+    def set_catalog(self, catalog: Catalog) -> None:
+        """A newly published catalog applies to the events processed from now on."""
+        self.book.catalog = catalog
+
+    def _collect(self, outcome: Outcome, out: StageOutput) -> None:
+        if outcome.duplicate:
+            out.duplicates += 1
+            return
+        if outcome.rated is not None:
+            out.rated.append(outcome.rated)
+        out.postings.extend(outcome.postings)
+        out.alerts.extend(outcome.alerts)
+
+    def _finish(self, out: StageOutput, last_seq: int, last_at: datetime) -> StageOutput:
+        state, changed = self.store.changes()
+        out.state = state
+        for party_type, party in changed:
+            line = self.book.balance_line(party_type, party)
+            out.balances.append(
+                BalanceSnapshot(
+                    line.party_type,
+                    line.party,
+                    line.balance,
+                    line.currency,
+                    line.blocked,
+                    last_at,
+                    last_seq,
+                )
+            )
+        return out
+
+
+class RatingStage(_Stage):
+    """Stage A: rates CDRs and applies customer and account state of its billing groups."""
+
+    def __init__(self, catalog: Catalog, partitions: int, load: Load | None = None) -> None:
+        super().__init__(catalog, frozenset({PartyType.CUSTOMER, PartyType.ACCOUNT}), load)
+        self.partitions = partitions
+
+    def process(self, partition: int, events: Sequence[Sequenced | Tick]) -> StageOutput:
+        out = StageOutput()
+        last_seq, last_at = -1, EPOCH
+        watermark = -1
+        for item in events:
+            if isinstance(item, Tick):
+                watermark = max(watermark, item.watermark)
+                continue
+            event = item.event
+            last_seq = item.seq
+            try:
+                if isinstance(event, RawCdr):
+                    outcome = self.book.rate(event)
+                    last_at = event.start or last_at
+                elif isinstance(event, Payment):
+                    outcome = self.book.pay(event)
+                    last_at = event.at
+                else:
+                    outcome = self._open(event)
+            except PaymentError as error:
+                out.dead.append(("bad_payment", f"{_describe(event)}: {error}"))
+                continue
+            self._collect(outcome, out)
+            for sub, deferred in enumerate(outcome.deferred):
+                self._forward(out, item.seq, sub, deferred)
+        if watermark >= 0:
+            for role in (RESELLERS, PROVIDERS):
+                for target in range(self.partitions):
+                    out.work.setdefault((role, target), []).append(Tick(watermark, partition))
+        return self._finish(out, last_seq, last_at)
+
+    def _open(self, event: Opening) -> Outcome:
+        outcome = self.book.open_party(event.party_type, event.party)
+        if event.party_type in self.owns or outcome.duplicate:
+            return outcome
+        return Outcome(deferred=(Deferred(event.party_type, event.party),))
+
+    def _forward(self, out: StageOutput, seq: int, sub: int, deferred: Deferred) -> None:
+        role = ROLE_OF[deferred.party_type]
+        target = partition_of(f"{deferred.party_type.value}:{deferred.party}", self.partitions)
+        work = PartyWork(seq, sub, deferred.party, deferred.posting, deferred.usage)
+        out.work.setdefault((role, target), []).append(work)
+
+
+def _describe(event: RawCdr | Payment | Opening) -> str:
+    if isinstance(event, Payment):
+        return f"payment {event.payment_id}"
+    if isinstance(event, RawCdr):
+        return f"cdr {event.cdr_id}"
+    return f"opening of {event.party_type.value} {event.party}"
+
+
+class PartyStage(_Stage):
+    """Stage B (resellers) or C (providers): applies work in the global order."""
+
+    def __init__(
+        self, catalog: Catalog, kind: PartyType, sources: int, load: Load | None = None
+    ) -> None:
+        super().__init__(catalog, frozenset({kind}), load)
+        self.kind = kind
+        self.sources = sources
+        self.merges: dict[int, OrderedMerge] = {}
+
+    def process(self, partition: int, items: Sequence[PartyWork | Tick]) -> StageOutput:
+        merge = self.merges.setdefault(partition, OrderedMerge(self.sources))
+        out = StageOutput()
+        last_seq, last_at = -1, EPOCH
+        for work in merge.add(items):
+            if work.posting is not None:
+                cause = work.posting.posting_id
+                last_at = work.posting.at
+            elif work.usage is not None:
+                cause = f"usage:{work.usage.cause}:{work.party}"
+                last_at = work.usage.start
+            else:
+                cause = f"opening:{self.kind.value}:{work.party}"
+            last_seq = work.seq
+            deferred = Deferred(self.kind, work.party, work.posting, work.usage)
+            self._collect(self.book.apply(deferred, cause), out)
+        return self._finish(out, last_seq, last_at)
+
+    def pending(self) -> int:
+        return sum(merge.pending() for merge in self.merges.values())

@@ -12,6 +12,8 @@ from pipeline.ledger.alerts import Alert
 from pipeline.ledger.postings import Posting
 from pipeline.rating.money import format_micro
 
+UINT32_MAX = 2**32 - 1  # the `duration` column is UInt32; a longer (unrated) call is cut
+
 
 def iso(at: datetime | None) -> str | None:
     """UTC, whole seconds (the warehouse's precision): `2026-03-20T10:00:00Z`."""
@@ -106,7 +108,9 @@ def rated_row(r: RatedCdr, version: int) -> dict[str, Any]:
         "code": r.code,
         "code_name": r.code_name,
         "start": db_time(r.start),
-        "duration": r.duration or 0,
+        "start_known": int(r.start is not None),
+        "duration": min(r.duration or 0, UINT32_MAX),
+        "duration_known": int(r.duration is not None),
         "billed_seconds": r.billed_seconds,
         "covered_seconds": r.covered_seconds,
         "cost_micro": r.cost or 0,
@@ -141,7 +145,7 @@ def alert_row(a: Alert, version: int) -> dict[str, Any]:
         "at": db_time(a.at),
         "threshold": a.threshold,
         "reason": a.reason,
-        "details": json.dumps(dict(a.details), sort_keys=True),
+        "details": json.dumps(dict(a.details)),  # in order: the export flattens it back
         "version": version,
     }
 

@@ -24,11 +24,19 @@ def check_identifier(name: str, what: str = "identifier") -> str:
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """A column; `default` is a DEFAULT expression (a column added later needs one)."""
+
     name: str
     type: str
+    default: str = ""
 
     def __post_init__(self) -> None:
         check_identifier(self.name, "column name")
+
+    def sql(self) -> str:
+        """`name Type` or `name Type DEFAULT expr`, as CREATE TABLE and ALTER write it."""
+        spec = f"{self.name} {self.type}"
+        return f"{spec} DEFAULT {self.default}" if self.default else spec
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +56,16 @@ class Table:
     def column_names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
 
+    def with_columns(self, added: tuple[tuple[Column, str], ...]) -> Table:
+        """This table with each `(column, after)` placed right after the column `after`."""
+        columns = list(self.columns)
+        for column, after in added:
+            names = [c.name for c in columns]
+            if after not in names:
+                raise ValueError(f"table {self.name} has no column {after!r} to add after")
+            columns.insert(names.index(after) + 1, column)
+        return Table(self.name, tuple(columns), self.engine)
+
 
 def _columns(*pairs: tuple[str, str]) -> tuple[Column, ...]:
     return tuple(Column(name, type_) for name, type_ in pairs)
@@ -56,7 +74,7 @@ def _columns(*pairs: tuple[str, str]) -> tuple[Column, ...]:
 _LC = "LowCardinality(String)"
 _TIME = "DateTime('UTC')"
 
-RATED_CDRS = Table(
+RATED_CDRS_V1 = Table(
     "rated_cdrs",
     _columns(
         ("cdr_id", "String"),
@@ -82,6 +100,15 @@ RATED_CDRS = Table(
     ),
     "ReplacingMergeTree(version) PARTITION BY toYYYYMM(start) ORDER BY cdr_id",
 )
+
+# v2: whether the CDR's start and duration were known. `start` and `duration` hold 0 when
+# they were not (unreadable in the CDR file); the flags tell that 0 from a real epoch start
+# or a zero-second call, so an export writes null exactly where `rate` wrote null.
+RATED_CDRS_V2_COLUMNS: tuple[tuple[Column, str], ...] = (
+    (Column("start_known", "UInt8", "1"), "start"),
+    (Column("duration_known", "UInt8", "1"), "duration"),
+)
+RATED_CDRS = RATED_CDRS_V1.with_columns(RATED_CDRS_V2_COLUMNS)
 
 POSTINGS = Table(
     "postings",
@@ -168,12 +195,28 @@ def create_database_sql(database: str) -> str:
 def create_table_sql(database: str, table: Table) -> str:
     """`CREATE TABLE IF NOT EXISTS db.table (...) ENGINE = ...`, one column per line."""
     check_identifier(database, "database name")
-    columns = ",\n".join(f"    {column.name} {column.type}" for column in table.columns)
+    columns = ",\n".join(f"    {column.sql()}" for column in table.columns)
     return (
         f"CREATE TABLE IF NOT EXISTS {database}.{table.name}\n"
         f"(\n{columns}\n)\n"
         f"ENGINE = {table.engine}"
     )
+
+
+def add_columns_sql(database: str, table: str, added: tuple[tuple[Column, str], ...]) -> str:
+    """One `ALTER TABLE db.table ADD COLUMN ... AFTER ...` for all of `added` (all or none).
+
+    18.16 has no `ADD COLUMN IF NOT EXISTS`: this statement fails if a column exists.
+    """
+    check_identifier(database, "database name")
+    check_identifier(table, "table name")
+    if not added:
+        raise ValueError("add_columns_sql needs at least one column")
+    adds = ",\n".join(
+        f"    ADD COLUMN {column.sql()} AFTER {check_identifier(after, 'column name')}"
+        for column, after in added
+    )
+    return f"ALTER TABLE {database}.{table}\n{adds}"
 
 
 def bootstrap_sql(database: str) -> tuple[str, str]:
@@ -183,12 +226,17 @@ def bootstrap_sql(database: str) -> tuple[str, str]:
 
 def migrations(database: str) -> tuple[Migration, ...]:
     """Every migration in version order; append new ones, never edit an applied one."""
-    tables = (RATED_CDRS, POSTINGS, ALERTS, BALANCES)
+    tables = (RATED_CDRS_V1, POSTINGS, ALERTS, BALANCES)
     return (
         Migration(
             1,
             "initial_schema",
             (*bootstrap_sql(database), *(create_table_sql(database, t) for t in tables)),
+        ),
+        Migration(
+            2,
+            "rated_cdrs_known_start_duration",
+            (add_columns_sql(database, RATED_CDRS.name, RATED_CDRS_V2_COLUMNS),),
         ),
     )
 
@@ -207,6 +255,11 @@ def insert_sql(database: str, table: str, fmt: str = "JSONEachRow") -> str:
     return f"{head} FORMAT {fmt}"
 
 
+def insert_values_sql(database: str, table: str) -> str:
+    """`INSERT INTO db.table (every column) VALUES`: clickhouse-driver sends the rows as blocks."""
+    return f"{insert_columns_sql(database, table)} VALUES"
+
+
 def select_final_sql(database: str, table: str, order_by: tuple[str, ...]) -> str:
     """Every column, deduplicated by the table's key (`FINAL`), ordered by `order_by`."""
     spec = _table(database, table)
@@ -216,6 +269,26 @@ def select_final_sql(database: str, table: str, order_by: tuple[str, ...]) -> st
             raise ValueError(f"cannot order {table} by {name!r}: not one of its columns")
     sql = f"SELECT {', '.join(names)} FROM {database}.{table} FINAL"
     return f"{sql} ORDER BY {', '.join(order_by)}" if order_by else sql
+
+
+def select_final_page_sql(
+    database: str, table: str, key: str, after: str | None, limit: int
+) -> str:
+    """A page of every column under `FINAL`: rows whose `key` sorts bytewise after `after`.
+
+    `key` is a String column (the table's sorting key); `after` is the last key of the
+    previous page (None for the first page) and goes in as `unhex('...')`, so any text
+    is safe without quoting rules.
+    """
+    spec = _table(database, table)
+    if key not in spec.column_names():
+        raise ValueError(f"cannot page {table} by {key!r}: not one of its columns")
+    if limit < 1:
+        raise ValueError(f"page limit must be >= 1, not {limit}")
+    sql = f"SELECT {', '.join(spec.column_names())} FROM {database}.{table} FINAL"
+    if after is not None:
+        sql += f" WHERE {key} > unhex('{after.encode('utf-8').hex().upper()}')"
+    return f"{sql} ORDER BY {key} LIMIT {int(limit)}"
 
 
 def applied_versions_sql(database: str) -> str:
@@ -231,3 +304,12 @@ def record_migration_sql(database: str, migration: Migration) -> str:
         f"INSERT INTO {database}.schema_migrations (version, name, applied_at) "
         f"VALUES ({int(migration.version)}, '{migration.name}', now())"
     )
+
+
+def record_migration_values_sql(database: str) -> str:
+    """The ledger insert without its row, for clickhouse-driver (18.16 takes no inline VALUES).
+
+    The row is `(version, name, applied_at)`.
+    """
+    check_identifier(database, "database name")
+    return f"INSERT INTO {database}.schema_migrations (version, name, applied_at) VALUES"

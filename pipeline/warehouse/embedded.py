@@ -15,6 +15,7 @@ from typing import Any, Protocol, cast
 
 import chdb.session
 
+from pipeline.warehouse.base import WarehouseError
 from pipeline.warehouse.ddl import (
     DEFAULT_DATABASE,
     TABLES,
@@ -25,6 +26,8 @@ from pipeline.warehouse.ddl import (
     migrations,
     record_migration_sql,
 )
+
+__all__ = ["BATCH_ROWS", "EmbeddedWarehouse", "WarehouseError"]
 
 BATCH_ROWS = 50_000  # rows per INSERT: one part per batch, bounded memory for 1M-row loads
 
@@ -40,10 +43,6 @@ class _Session(Protocol):
 def _open_chdb(path: str) -> _Session:
     session_class: Any = chdb.session.Session
     return cast(_Session, session_class(path))
-
-
-class WarehouseError(RuntimeError):
-    """A warehouse operation failed; the message is one line naming it and its SQL."""
 
 
 def _first_line(text: str, limit: int = 300) -> str:

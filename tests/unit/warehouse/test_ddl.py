@@ -45,7 +45,7 @@ ENGINE = MergeTree ORDER BY version"""
 
 
 def test_v1_creates_database_ledger_and_the_four_tables_in_order() -> None:
-    (v1,) = ddl.migrations("cdr")
+    v1 = ddl.migrations("cdr")[0]
     assert (v1.version, v1.name) == (1, "initial_schema")
     assert v1.statements[0] == "CREATE DATABASE IF NOT EXISTS cdr"
     assert v1.statements[1] == SCHEMA_MIGRATIONS_V1
@@ -59,6 +59,37 @@ def test_v1_creates_database_ledger_and_the_four_tables_in_order() -> None:
         "cdr.alerts",
         "cdr.balances",
     ]
+
+
+RATED_CDRS_V2 = """\
+ALTER TABLE cdr.rated_cdrs
+    ADD COLUMN start_known UInt8 DEFAULT 1 AFTER start,
+    ADD COLUMN duration_known UInt8 DEFAULT 1 AFTER duration"""
+
+
+def test_v2_adds_the_known_flags_to_rated_cdrs_in_one_statement() -> None:
+    v2 = ddl.migrations("cdr")[1]
+    assert (v2.version, v2.name) == (2, "rated_cdrs_known_start_duration")
+    assert v2.statements == (RATED_CDRS_V2,)
+
+
+def test_the_current_rated_cdrs_is_v1_plus_v2() -> None:
+    names = ddl.RATED_CDRS.column_names()
+    assert names[names.index("start") : names.index("billed_seconds")] == (
+        "start",
+        "start_known",
+        "duration",
+        "duration_known",
+    )
+    assert set(names) - set(ddl.RATED_CDRS_V1.column_names()) == {"start_known", "duration_known"}
+    assert "    start_known UInt8 DEFAULT 1,\n" in ddl.create_table_sql("cdr", ddl.RATED_CDRS)
+
+
+def test_add_columns_sql_checks_its_input() -> None:
+    with pytest.raises(ValueError, match="at least one column"):
+        ddl.add_columns_sql("cdr", "rated_cdrs", ())
+    with pytest.raises(ValueError, match="no column 'nope'"):
+        ddl.RATED_CDRS_V1.with_columns(((ddl.Column("x", "UInt8", "0"), "nope"),))
 
 
 def test_bootstrap_is_the_head_of_v1() -> None:
@@ -106,6 +137,34 @@ def test_insert_sql() -> None:
         "INSERT INTO cdr.balances (party_type, party, balance_micro, currency, blocked,"
         " updated_at, version) FORMAT CSV"
     )
+
+
+def test_insert_values_sql_for_the_driver() -> None:
+    assert ddl.insert_values_sql("cdr", "balances") == (
+        "INSERT INTO cdr.balances (party_type, party, balance_micro, currency, blocked,"
+        " updated_at, version) VALUES"
+    )
+    assert ddl.record_migration_values_sql("x") == (
+        "INSERT INTO x.schema_migrations (version, name, applied_at) VALUES"
+    )
+
+
+def test_select_final_page_sql() -> None:
+    head = (
+        "SELECT alert_id, party_type, party, kind, at, threshold, reason, details, version"
+        " FROM cdr.alerts FINAL"
+    )
+    assert ddl.select_final_page_sql("cdr", "alerts", "alert_id", None, 10) == (
+        f"{head} ORDER BY alert_id LIMIT 10"
+    )
+    # the last key of the previous page as hex: quotes and backslashes need no escaping
+    assert ddl.select_final_page_sql("cdr", "alerts", "alert_id", "a'\\é", 5) == (
+        f"{head} WHERE alert_id > unhex('61275CC3A9') ORDER BY alert_id LIMIT 5"
+    )
+    with pytest.raises(ValueError, match="not one of its columns"):
+        ddl.select_final_page_sql("cdr", "alerts", "x", None, 5)
+    with pytest.raises(ValueError, match="limit must be >= 1"):
+        ddl.select_final_page_sql("cdr", "alerts", "alert_id", None, 0)
 
 
 def test_select_final_sql() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from pipeline.commands import offline
+from pipeline.commands import offline, stream, warehouse
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -16,6 +16,12 @@ def main() -> None:
 main.add_command(offline.rate)
 main.add_command(offline.sql)
 main.add_command(offline.catalog)
+main.add_command(stream.worker)
+main.add_command(stream.produce)
+main.add_command(stream.payments)
+offline.catalog.add_command(stream.publish)
+main.add_command(warehouse.db)
+main.add_command(warehouse.export)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

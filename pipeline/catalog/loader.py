@@ -58,12 +58,20 @@ class CatalogError(ValueError):
 
 def load_catalog(directory: Path) -> Catalog:
     """Read and validate `directory/catalog.yaml` and its decks; raise CatalogError if broken."""
+    return load_catalog_files(directory)[0]
+
+
+def load_catalog_files(directory: Path) -> tuple[Catalog, dict[str, bytes]]:
+    """The catalog and the bytes of every file it was read from (catalog.yaml, the decks),
+    by path relative to the directory: what `catalog publish` sends.
+    """
     errors: list[str] = []
+    loader = _Loader(Path(directory), errors)
     with _collector_paused():
-        catalog = _Loader(Path(directory), errors).load()
+        catalog = loader.load()
     if errors or catalog is None:
         raise CatalogError(directory, errors)
-    return catalog
+    return catalog, dict(loader.files)
 
 
 @contextmanager

@@ -30,11 +30,21 @@ def user_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from pipeline.catalog.loader import CatalogError
         from pipeline.cdrs.readers import CdrFormatError
+        from pipeline.kafka.errors import KafkaUnavailableError, NoCatalogError
         from pipeline.offline.payments import PaymentsFileError
+        from pipeline.settings import SettingsError
 
         try:
             return func(*args, **kwargs)
-        except (CatalogError, CdrFormatError, PaymentsFileError) as error:
+        except (
+            CatalogError,
+            CdrFormatError,
+            PaymentsFileError,
+            SettingsError,
+            KafkaUnavailableError,
+            NoCatalogError,
+            TimeoutError,
+        ) as error:
             raise CliError(str(error)) from None
         except OSError as error:
             raise CliError(f"{error.filename or ''}: {error.strerror or error}") from None

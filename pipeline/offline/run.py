@@ -122,9 +122,7 @@ def run(options: RunOptions, catalog: Catalog | None = None) -> Summary:
         sink.outcome(opening)
         summary.add_alerts(opening.alerts)
         events = time_order(cdrs, payments)
-        for event in tqdm(
-            events, desc="rating", unit=" events", disable=not options.progress
-        ):
+        for event in tqdm(events, desc="rating", unit=" events", disable=not options.progress):
             outcome = book.pay(event) if isinstance(event, Payment) else book.rate(event)
             if outcome.duplicate:
                 summary.duplicates += 1

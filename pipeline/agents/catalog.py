@@ -1,0 +1,72 @@
+"""Every worker reads the whole catalog topic and swaps in each new complete version."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
+from aiokafka.structs import TopicPartition  # type: ignore[import-untyped]
+
+from pipeline.app import Pipeline
+from pipeline.catalog.loader import load_catalog
+from pipeline.kafka.catalog import CatalogAssembler, load_files
+from pipeline.schemas.codec import DecodeError, decode_catalog_file
+
+log = logging.getLogger("cdr.catalog")
+
+
+def register(p: Pipeline) -> None:
+    @p.app.task  # type: ignore[untyped-decorator]
+    async def watch_catalog() -> None:
+        loop = asyncio.get_running_loop()
+        if p.settings.catalog_dir is not None and p.catalog is None:
+            p.use_catalog(await loop.run_in_executor(None, load_catalog, p.settings.catalog_dir))
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=p.settings.kafka_brokers, enable_auto_commit=False
+        )
+        await consumer.start()
+        try:
+            await _follow(p, consumer, loop)
+        finally:
+            await consumer.stop()
+
+
+async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -> None:
+    topic = p.names.catalog
+    partitions = consumer.partitions_for_topic(topic) or set()
+    while not partitions:
+        await asyncio.sleep(1)
+        await consumer._client.force_metadata_update()
+        partitions = consumer.partitions_for_topic(topic) or set()
+    consumer.assign([TopicPartition(topic, partition) for partition in sorted(partitions)])
+    await consumer.seek_to_beginning()
+    assembler = CatalogAssembler()
+    current = p.catalog.version if p.catalog else None
+    while True:
+        batches = await consumer.getmany(timeout_ms=1000)
+        for messages in batches.values():
+            for message in messages:
+                try:
+                    assembler.add(decode_catalog_file(message.value))
+                except DecodeError as error:
+                    await p.dead_letter(
+                        topic,
+                        message.partition,
+                        message.offset,
+                        error.reason,
+                        error.detail,
+                        message.value,
+                    )
+        newest = assembler.newest_complete()
+        if newest is not None and newest[0] != current:
+            version, files = newest
+            try:
+                catalog = await loop.run_in_executor(None, load_files, files)
+            except Exception as error:  # a refused catalog must not stop the worker
+                log.error("published catalog %s refused: %s", version, error)
+                current = version
+                continue
+            p.use_catalog(catalog)
+            current = version

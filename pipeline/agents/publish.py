@@ -1,0 +1,38 @@
+"""Send a stage's output to its topics."""
+
+from __future__ import annotations
+
+from pipeline.app import Pipeline
+from pipeline.engine.stages import StageOutput
+from pipeline.ledger.alerts import AlertKind
+from pipeline.schemas import codec
+
+STATUS_KINDS = frozenset(
+    {
+        AlertKind.BLOCKED,
+        AlertKind.UNBLOCKED,
+        AlertKind.PROVIDER_DISABLED,
+        AlertKind.PROVIDER_ENABLED,
+    }
+)
+
+
+async def publish(p: Pipeline, out: StageOutput, topic: str, partition: int, offset: int) -> None:
+    """Records to the output topics, work to the next stages, bad events to dead letters."""
+    topics = p.topics
+    if out.rated:
+        await topics["rated"].send(value=codec.encode_rated(out.rated))
+    if out.postings:
+        await topics["postings"].send(value=codec.encode_postings(out.postings))
+    if out.alerts:
+        await topics["alerts"].send(value=codec.encode_alerts(out.alerts))
+        for alert in out.alerts:
+            if alert.kind in STATUS_KINDS:
+                key = f"{alert.party_type.value}:{alert.party}".encode()
+                await topics["status"].send(key=key, value=codec.encode_alerts([alert]))
+    if out.balances:
+        await topics["balances"].send(value=codec.encode_balances(out.balances))
+    for (role, target), items in out.work.items():
+        await topics[role].send(value=codec.encode_work(items), partition=target)
+    for reason, detail in out.dead:
+        await p.dead_letter(topic, partition, offset, reason, detail, b"")

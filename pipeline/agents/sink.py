@@ -1,0 +1,113 @@
+"""The ClickHouse sink: batches of records, written, then their offsets committed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterable, Callable, Sequence
+from typing import Any, Protocol
+
+from pipeline.app import Pipeline
+from pipeline.engine import serialize
+from pipeline.engine.book import BalanceLine
+from pipeline.schemas import codec
+from pipeline.schemas.codec import DecodeError
+
+log = logging.getLogger("cdr.sink")
+MAX_MESSAGES = 200  # per insert; each message carries up to a few hundred records
+RETRY_SECONDS = (0.5, 1, 2, 5)
+
+
+class Inserter(Protocol):
+    def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> int: ...
+
+
+def _rated(data: bytes, version: int) -> list[dict[str, Any]]:
+    return [serialize.rated_row(r, version) for r in codec.decode_rated(data)]
+
+
+def _postings(data: bytes, version: int) -> list[dict[str, Any]]:
+    return [serialize.posting_row(p, version) for p in codec.decode_postings(data)]
+
+
+def _alerts(data: bytes, version: int) -> list[dict[str, Any]]:
+    return [serialize.alert_row(a, version) for a in codec.decode_alerts(data)]
+
+
+def _balances(data: bytes, _version: int) -> list[dict[str, Any]]:
+    return [
+        serialize.balance_row(
+            BalanceLine(s.party_type, s.party, s.balance, s.currency, s.blocked), s.at, s.version
+        )
+        for s in codec.decode_balances(data)
+    ]
+
+
+SINKS: tuple[tuple[str, str, Callable[[bytes, int], list[dict[str, Any]]]], ...] = (
+    ("rated", "rated_cdrs", _rated),
+    ("postings", "postings", _postings),
+    ("alerts", "alerts", _alerts),
+    ("balances", "balances", _balances),
+)
+
+
+def register(p: Pipeline, connect: Callable[[], Inserter]) -> None:
+    """One sink agent per output topic, each with its own warehouse connection."""
+    for topic, table, to_rows in SINKS:
+        p.app.agent(p.topics[topic], name=f"cdr.sink.{table}")(_sink(p, table, to_rows, connect))
+
+
+def _sink(
+    p: Pipeline,
+    table: str,
+    to_rows: Callable[[bytes, int], list[dict[str, Any]]],
+    connect: Callable[[], Inserter],
+) -> Callable[[Any], Any]:
+    async def agent(stream: AsyncIterable[Any]) -> None:
+        loop = asyncio.get_running_loop()
+        warehouse = await loop.run_in_executor(None, connect)
+        within = p.settings.sink_flush_seconds
+        async for events in stream.take_events(MAX_MESSAGES, within=within):  # type: ignore[attr-defined]
+            version = time.time_ns() // 1_000_000
+            rows: list[dict[str, Any]] = []
+            for event in events:
+                message = event.message
+                try:
+                    rows.extend(to_rows(event.value, version))
+                except DecodeError as error:
+                    await p.dead_letter(
+                        message.topic,
+                        message.partition,
+                        message.offset,
+                        error.reason,
+                        error.detail,
+                        event.value,
+                    )
+            if rows:
+                await _insert_until_done(loop, warehouse, table, rows)
+
+    agent.__name__ = f"sink_{table}"
+    return agent
+
+
+async def _insert_until_done(
+    loop: asyncio.AbstractEventLoop, warehouse: Inserter, table: str, rows: list[dict[str, Any]]
+) -> None:
+    """Insert, retrying while the warehouse is away; the offsets wait (nothing is lost)."""
+    attempt = 0
+    while True:
+        try:
+            await loop.run_in_executor(None, warehouse.insert, table, rows)
+            return
+        except Exception as error:  # the driver's errors vary; every one means "not written"
+            delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
+            log.warning(
+                "insert of %d rows into %s failed (%s); retry in %ss",
+                len(rows),
+                table,
+                error,
+                delay,
+            )
+            attempt += 1
+            await asyncio.sleep(delay)

@@ -1,0 +1,121 @@
+"""The Faust application: its topics and tables, and the stages its agents drive."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import faust
+
+from pipeline.catalog.model import Catalog, PartyType
+from pipeline.engine.stages import PartyStage, RatingStage
+from pipeline.schemas.codec import DeadLetter, encode_dead_letter
+from pipeline.settings import Settings
+from pipeline.topics import TopicNames
+
+log = logging.getLogger("cdr.app")
+
+
+class Pipeline:
+    """Holds the app, its topics and tables, the live catalog and the stage objects."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.names = TopicNames.from_settings(settings)
+        partitions = settings.partitions
+        self.app = faust.App(
+            settings.app_id,
+            broker=f"kafka://{settings.kafka_brokers}",
+            store="memory://",
+            topic_partitions=partitions,
+            web_enabled=False,
+            datadir=str(settings.worker_data_dir),
+            consumer_auto_offset_reset="earliest",
+            producer_max_request_size=8_000_000,
+            consumer_max_fetch_size=8_000_000,
+            stream_wait_empty=False,
+            key_serializer="raw",
+            value_serializer="raw",
+        )
+        self.topics: dict[str, Any] = {
+            name: self.app.topic(
+                getattr(self.names, name),
+                partitions=partitions,
+                key_type=bytes,
+                value_type=bytes,
+                key_serializer="raw",
+                value_serializer="raw",
+            )
+            for name in (
+                "raw",
+                "resellers",
+                "providers",
+                "rated",
+                "postings",
+                "alerts",
+                "balances",
+                "status",
+                "deadletter",
+            )
+        }
+        self.tables = {
+            name: self.app.Table(
+                f"{name}-state",
+                default=None,
+                partitions=partitions,
+                key_type=bytes,
+                value_type=bytes,
+            )
+            for name in ("rating", "resellers", "providers")
+        }
+        self.catalog: Catalog | None = None
+        self.catalog_ready = asyncio.Event()
+        self.rating: RatingStage | None = None
+        self.resellers: PartyStage | None = None
+        self.providers: PartyStage | None = None
+
+    def _load(self, table: str) -> Any:
+        store = self.tables[table]
+
+        def load(key: str) -> bytes | None:
+            value: bytes | None = store.get(key.encode())
+            return value
+
+        return load
+
+    def use_catalog(self, catalog: Catalog) -> None:
+        """Swap in a newly published catalog; the first one creates the stages."""
+        self.catalog = catalog
+        if self.rating is None:
+            partitions = self.settings.partitions
+            self.rating = RatingStage(catalog, partitions, self._load("rating"))
+            self.resellers = PartyStage(
+                catalog, PartyType.RESELLER, partitions, self._load("resellers")
+            )
+            self.providers = PartyStage(
+                catalog, PartyType.PROVIDER, partitions, self._load("providers")
+            )
+        else:
+            for stage in (self.rating, self.resellers, self.providers):
+                assert stage is not None
+                stage.set_catalog(catalog)
+        self.catalog_ready.set()
+        log.info("catalog %s in use", catalog.version)
+
+    def write_state(self, table: str, changes: dict[str, bytes | None]) -> None:
+        """Store changed stage state (inside an agent, so it goes to the right changelog)."""
+        store = self.tables[table]
+        for key, value in changes.items():
+            if value is None:
+                store.pop(key.encode(), None)
+            else:
+                store[key.encode()] = value
+
+    async def dead_letter(
+        self, topic: str, partition: int, offset: int, reason: str, detail: str, payload: bytes
+    ) -> None:
+        letter = DeadLetter(topic, partition, offset, reason, detail, payload, datetime.now(UTC))
+        log.warning("dead letter from %s[%s]@%s: %s: %s", topic, partition, offset, reason, detail)
+        await self.topics["deadletter"].send(value=encode_dead_letter(letter))

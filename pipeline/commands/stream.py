@@ -1,0 +1,118 @@
+"""Streaming commands: `worker`, `produce`, `payments`, `catalog publish`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from pipeline.commands.common import CliError, user_errors, zone_option
+from pipeline.settings import Settings
+
+
+@click.command()
+@user_errors
+def worker() -> None:
+    """Run the agents: rating, resellers, providers, and the ClickHouse sink."""
+    import faust
+
+    from pipeline.agents import catalog, sink, stages
+    from pipeline.app import Pipeline
+    from pipeline.kafka.admin import ensure_topics
+    from pipeline.warehouse.server import ServerWarehouse
+
+    settings = Settings.from_env()
+    ensure_topics(settings)
+    pipeline = Pipeline(settings)
+    stages.register(pipeline)
+    catalog.register(pipeline)
+    sink.register(pipeline, lambda: ServerWarehouse.from_settings(settings))
+    faust.Worker(pipeline.app, loglevel="INFO").execute_from_commandline()
+
+
+@click.command()
+@click.option(
+    "--format",
+    "fmt",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "csv", "jsonl", "asterisk", "freeswitch"]),
+)
+@click.option(
+    "--source-tz",
+    default="UTC",
+    show_default=True,
+    callback=zone_option,
+    help="Timezone of the local times in Asterisk and FreeSWITCH files.",
+)
+@click.option(
+    "--provider",
+    "default_provider",
+    default="",
+    help="Provider for rows whose format has no provider column.",
+)
+@click.option(
+    "--payments",
+    type=click.Path(path_type=Path),
+    help="A payments CSV to apply in time order with these CDRs.",
+)
+@click.option("--progress/--no-progress", default=None)
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@user_errors
+def produce(
+    fmt: str,
+    source_tz: ZoneInfo,
+    default_provider: str,
+    payments: Path | None,
+    progress: bool | None,
+    inputs: tuple[Path, ...],
+) -> None:
+    """Feed CDR files into the raw topic, in the order the offline command applies them."""
+    from pipeline.kafka.admin import ensure_topics
+    from pipeline.kafka.produce import produce_files
+
+    for path in inputs:
+        if not path.is_file():
+            raise CliError(f"{path}: no such CDR file")
+    settings = Settings.from_env()
+    ensure_topics(settings)
+    count = produce_files(
+        settings,
+        inputs,
+        fmt=fmt,
+        source_tz=source_tz,
+        default_provider=default_provider,
+        payments=payments,
+        progress=sys.stderr.isatty() if progress is None else progress,
+    )
+    click.echo(f"produced {count} events to {settings.kafka_brokers}")
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@user_errors
+def payments(file: Path) -> None:
+    """Record customer, distributor and provider payments from a payments CSV."""
+    from pipeline.kafka.admin import ensure_topics
+    from pipeline.kafka.produce import produce_payments
+
+    settings = Settings.from_env()
+    ensure_topics(settings)
+    count = produce_payments(settings, file)
+    click.echo(f"recorded {count} payments")
+
+
+@click.command("publish")
+@click.argument("directory", type=click.Path(path_type=Path))
+@user_errors
+def publish(directory: Path) -> None:
+    """Publish a catalog directory to the workers (refused whole if broken)."""
+    from pipeline.kafka.admin import ensure_topics
+    from pipeline.kafka.produce import publish_catalog
+
+    settings = Settings.from_env()
+    ensure_topics(settings)
+    catalog, parties = publish_catalog(settings, directory)
+    click.echo(f"published catalog {catalog.version} ({parties} parties opened)")

@@ -1,0 +1,1 @@
+"""Kafka at the edges (confluent-kafka): topics, catalog publishing, producing events."""

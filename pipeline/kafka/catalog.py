@@ -1,0 +1,106 @@
+"""Publish a catalog to its compacted topic, and read the newest complete one back."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+from pipeline.catalog.loader import load_catalog
+from pipeline.catalog.model import Catalog
+from pipeline.schemas.codec import CatalogFile, decode_catalog_file, encode_catalog_file
+from pipeline.settings import Settings
+from pipeline.topics import TopicNames
+
+
+class CatalogAssembler:
+    """Collects published files per version; knows the newest version that is complete."""
+
+    def __init__(self) -> None:
+        self._versions: dict[str, dict[str, bytes]] = {}
+        self._sizes: dict[str, int] = {}
+        self._order: list[str] = []
+
+    def add(self, file: CatalogFile) -> None:
+        if file.version not in self._versions:
+            self._versions[file.version] = {}
+            self._order.append(file.version)
+        self._versions[file.version][file.path] = file.content
+        self._sizes[file.version] = file.files
+
+    def newest_complete(self) -> tuple[str, dict[str, bytes]] | None:
+        for version in reversed(self._order):
+            files = self._versions[version]
+            if len(files) == self._sizes[version]:
+                return version, files
+        return None
+
+
+def load_files(files: dict[str, bytes]) -> Catalog:
+    """Load a catalog from its files (written to a temporary directory)."""
+    with tempfile.TemporaryDirectory(prefix="cdr-catalog-") as tmp:
+        root = Path(tmp)
+        for path, content in files.items():
+            target = root / path
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        return load_catalog(root)
+
+
+def publish_files(settings: Settings, version: str, files: dict[str, bytes]) -> None:
+    topic = TopicNames.from_settings(settings).catalog
+    producer = Producer({"bootstrap.servers": settings.kafka_brokers, "linger.ms": 5})
+    for path, content in files.items():
+        message = CatalogFile(version=version, path=path, content=content, files=len(files))
+        producer.produce(topic, key=path.encode(), value=encode_catalog_file(message))
+    if producer.flush(30) != 0:
+        raise RuntimeError(f"catalog not delivered to {topic} at {settings.kafka_brokers}")
+
+
+def read_published(settings: Settings, timeout: float = 30.0) -> Catalog | None:
+    """The newest complete catalog on the topic, or None when nothing was published."""
+    topic = TopicNames.from_settings(settings).catalog
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_brokers,
+            "group.id": "cdr-catalog-reader",
+            "enable.auto.commit": False,
+        }
+    )
+    try:
+        assembler = CatalogAssembler()
+        for message in _read_to_end(consumer, topic, timeout):
+            assembler.add(decode_catalog_file(message))
+        newest = assembler.newest_complete()
+        return None if newest is None else load_files(newest[1])
+    finally:
+        consumer.close()
+
+
+def _read_to_end(consumer: Consumer, topic: str, timeout: float) -> Iterable[bytes]:
+    metadata = consumer.list_topics(topic, timeout=timeout)
+    partitions = sorted(metadata.topics[topic].partitions) if topic in metadata.topics else []
+    ends: dict[int, int] = {}
+    assignment = []
+    for p in partitions:
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
+        if high > low:
+            ends[p] = high
+            assignment.append(TopicPartition(topic, p, low))
+    if not assignment:
+        return
+    consumer.assign(assignment)
+    while ends:
+        message = consumer.poll(timeout)
+        if message is None:
+            raise TimeoutError(f"reading {topic} timed out")
+        if message.error():
+            continue
+        value = message.value()
+        if value is not None:
+            yield value
+        partition, offset = message.partition() or 0, message.offset() or 0
+        if offset + 1 >= ends.get(partition, 0):
+            ends.pop(partition, None)

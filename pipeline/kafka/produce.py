@@ -1,0 +1,158 @@
+"""Send events to the raw topic in the offline order, numbered, batched, with watermarks."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from confluent_kafka import KafkaError, Message, Producer
+from tqdm import tqdm
+
+from pipeline.catalog.loader import load_catalog_files
+from pipeline.catalog.model import Catalog, PartyType
+from pipeline.cdrs.model import RawCdr
+from pipeline.cdrs.readers import read_cdrs
+from pipeline.engine.events import Opening, Sequenced, Tick
+from pipeline.engine.ordering import time_order
+from pipeline.engine.records import Payment
+from pipeline.engine.routing import Router, partition_of
+from pipeline.kafka.catalog import publish_files, read_published
+from pipeline.kafka.errors import NoCatalogError
+from pipeline.offline.payments import read_payments
+from pipeline.schemas.codec import encode_raw
+from pipeline.settings import Settings
+from pipeline.topics import TopicNames
+
+UTC_ZONE = ZoneInfo("UTC")
+SEQ_EPOCH = 1_600_000_000  # seconds; a run's events are numbered from (now - this) << 32
+
+
+def run_base(now: float | None = None) -> int:
+    """The first seq of a run: later runs number after earlier ones (up to 2**32 events)."""
+    return (int(time.time() if now is None else now) - SEQ_EPOCH) << 32
+
+
+class EventProducer:
+    """Routes events to raw partitions and sends them, `batch` events per message.
+
+    After every chunk it sends a tick to every partition: "all events up to this seq
+    have been sent", which the stages use to restore the global order.
+    """
+
+    def __init__(self, settings: Settings, catalog: Catalog) -> None:
+        self.topic = TopicNames.from_settings(settings).raw
+        self.partitions = settings.partitions
+        self.batch = settings.produce_batch
+        self.router = Router(catalog)
+        self.failures: list[str] = []
+        self.producer = Producer(
+            {
+                "bootstrap.servers": settings.kafka_brokers,
+                "linger.ms": 20,
+                "enable.idempotence": True,
+                "message.max.bytes": 8_000_000,
+            }
+        )
+
+    def _delivered(self, error: KafkaError | None, message: Message) -> None:
+        if error is not None:
+            self.failures.append(f"partition {message.partition()}: {error}")
+
+    def send(
+        self, events: Iterable[RawCdr | Payment | Opening], base: int, progress: tqdm | None = None
+    ) -> int:
+        pending: dict[int, list[Sequenced | Tick]] = defaultdict(list)
+        chunk = self.batch * self.partitions
+        count = 0
+        for count, event in enumerate(events, start=1):
+            seq = base + count - 1
+            partition = partition_of(self.router.key(event), self.partitions)
+            pending[partition].append(Sequenced(seq, event))
+            if count % chunk == 0:
+                self._flush(pending, seq)
+                if progress is not None:
+                    progress.update(chunk)
+        self._flush(pending, base + count - 1)
+        if progress is not None:
+            progress.update(count % chunk)
+        remaining = self.producer.flush(60)
+        if remaining or self.failures:
+            problems = "; ".join(self.failures[:3]) or f"{remaining} messages not delivered"
+            raise RuntimeError(f"sending to {self.topic} failed: {problems}")
+        return count
+
+    def _flush(self, pending: dict[int, list[Sequenced | Tick]], watermark: int) -> None:
+        for partition in range(self.partitions):
+            items = pending.pop(partition, [])
+            items.append(Tick(watermark))
+            self.producer.produce(
+                self.topic,
+                value=encode_raw(items),
+                partition=partition,
+                on_delivery=self._delivered,
+            )
+            self.producer.poll(0)
+
+
+def openings(catalog: Catalog) -> list[Opening]:
+    """Every party of a catalog enters the books (repeats are skipped by the stages)."""
+    return [
+        *(Opening(PartyType.CUSTOMER, c) for c in catalog.customers),
+        *(Opening(PartyType.RESELLER, r) for r in catalog.resellers),
+        *(Opening(PartyType.PROVIDER, p) for p in catalog.providers),
+    ]
+
+
+def publish_catalog(settings: Settings, directory: Path) -> tuple[Catalog, int]:
+    """Publish the catalog's files, then open its parties; returns the catalog and parties."""
+    catalog, files = load_catalog_files(directory)
+    publish_files(settings, catalog.version, files)
+    parties = EventProducer(settings, catalog).send(openings(catalog), run_base())
+    return catalog, parties
+
+
+def published_catalog(settings: Settings) -> Catalog:
+    catalog = read_published(settings)
+    if catalog is None:
+        raise NoCatalogError(
+            "no catalog has been published; run `cdr-pipeline catalog publish DIR` first"
+        )
+    return catalog
+
+
+def produce_files(
+    settings: Settings,
+    inputs: Sequence[Path],
+    *,
+    fmt: str = "auto",
+    source_tz: ZoneInfo = UTC_ZONE,
+    default_provider: str = "",
+    payments: Path | None = None,
+    progress: bool = False,
+) -> int:
+    """Read CDR files (and payments), order them as the offline command does, send them."""
+    catalog = published_catalog(settings)
+    paid = read_payments(payments, catalog) if payments else []
+    cdrs = [
+        cdr
+        for path in inputs
+        for cdr in tqdm(
+            read_cdrs(path, fmt, source_tz, default_provider),
+            desc=f"reading {path.name}",
+            unit=" CDRs",
+            disable=not progress,
+        )
+    ]
+    events = time_order(cdrs, paid)
+    with tqdm(total=len(events), desc="producing", unit=" events", disable=not progress) as bar:
+        return EventProducer(settings, catalog).send(events, run_base(), bar)
+
+
+def produce_payments(settings: Settings, payments: Path) -> int:
+    """Record payments live: they apply when they arrive, after what was sent before."""
+    catalog = published_catalog(settings)
+    paid = read_payments(payments, catalog)
+    return EventProducer(settings, catalog).send(time_order([], paid), run_base())

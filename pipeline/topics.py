@@ -38,6 +38,7 @@ class TopicNames:
 COMPACTED = frozenset({"status", "catalog"})
 # One partition keeps a catalog version's files in order for every worker that reads it.
 SINGLE_PARTITION = frozenset({"catalog"})
+CATALOG_MESSAGE_BYTES = 32 * 1024 * 1024  # one catalog file per message: decks are large
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,10 @@ class TopicSpec:
     @property
     def config(self) -> dict[str, str]:
         """Topic-level Kafka config for creating it."""
-        return {"cleanup.policy": "compact" if self.compacted else "delete"}
+        config = {"cleanup.policy": "compact" if self.compacted else "delete"}
+        if self.name.endswith(".catalog"):
+            config["max.message.bytes"] = str(CATALOG_MESSAGE_BYTES)  # a whole rate deck
+        return config
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:

@@ -13,6 +13,7 @@ from pipeline.app import Pipeline
 from pipeline.catalog.loader import load_catalog
 from pipeline.kafka.catalog import CatalogAssembler, load_files
 from pipeline.schemas.codec import DecodeError, decode_catalog_file
+from pipeline.topics import CATALOG_MESSAGE_BYTES
 
 log = logging.getLogger("cdr.catalog")
 
@@ -24,7 +25,10 @@ def register(p: Pipeline) -> None:
         if p.settings.catalog_dir is not None and p.catalog is None:
             p.use_catalog(await loop.run_in_executor(None, load_catalog, p.settings.catalog_dir))
         consumer = AIOKafkaConsumer(
-            bootstrap_servers=p.settings.kafka_brokers, enable_auto_commit=False
+            bootstrap_servers=p.settings.kafka_brokers,
+            enable_auto_commit=False,
+            max_partition_fetch_bytes=CATALOG_MESSAGE_BYTES + 65_536,
+            fetch_max_bytes=CATALOG_MESSAGE_BYTES + 65_536,
         )
         await consumer.start()
         try:

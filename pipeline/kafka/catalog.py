@@ -12,7 +12,7 @@ from pipeline.catalog.loader import load_catalog
 from pipeline.catalog.model import Catalog
 from pipeline.schemas.codec import CatalogFile, decode_catalog_file, encode_catalog_file
 from pipeline.settings import Settings
-from pipeline.topics import TopicNames
+from pipeline.topics import CATALOG_MESSAGE_BYTES, TopicNames
 
 
 class CatalogAssembler:
@@ -51,7 +51,19 @@ def load_files(files: dict[str, bytes]) -> Catalog:
 
 def publish_files(settings: Settings, version: str, files: dict[str, bytes]) -> None:
     topic = TopicNames.from_settings(settings).catalog
-    producer = Producer({"bootstrap.servers": settings.kafka_brokers, "linger.ms": 5})
+    producer = Producer(
+        {
+            "bootstrap.servers": settings.kafka_brokers,
+            "linger.ms": 5,
+            "message.max.bytes": CATALOG_MESSAGE_BYTES + 65_536,
+        }
+    )
+    for path, content in files.items():
+        if len(content) > CATALOG_MESSAGE_BYTES:
+            raise ValueError(
+                f"{path} is {len(content)} bytes; a catalog file may have at most "
+                f"{CATALOG_MESSAGE_BYTES} (split the deck across tariffs)"
+            )
     for path, content in files.items():
         message = CatalogFile(version=version, path=path, content=content, files=len(files))
         producer.produce(topic, key=path.encode(), value=encode_catalog_file(message))
@@ -67,6 +79,7 @@ def read_published(settings: Settings, timeout: float = 30.0) -> Catalog | None:
             "bootstrap.servers": settings.kafka_brokers,
             "group.id": "cdr-catalog-reader",
             "enable.auto.commit": False,
+            "fetch.message.max.bytes": CATALOG_MESSAGE_BYTES + 65_536,
         }
     )
     try:

@@ -134,7 +134,7 @@ def encode_raw(events: Sequence[Sequenced | Tick]) -> bytes:
 
 
 def decode_raw(data: bytes) -> list[Sequenced | Tick]:
-    # Union branches are told apart by their fields (cheaper than fastavro's record names).
+    """The events of a raw-topic message; union branches are told apart by their fields."""
     events: list[Sequenced | Tick] = []
     for r in read(RAW, data)["events"]:
         if "watermark" in r:
@@ -152,9 +152,14 @@ def decode_raw(data: bytes) -> list[Sequenced | Tick]:
             continue
         party_type = _member(_PARTY_TYPES, r["party_type"], "party_type")
         if "payment_id" in r:
-            at, amount, currency = r["at"], r["amount"], r["currency"]
             payment = Payment(
-                r["payment_id"], at, party_type, r["party"], amount, currency, r["recorded_by"]
+                r["payment_id"],
+                r["at"],
+                party_type,
+                r["party"],
+                r["amount"],
+                r["currency"],
+                r["recorded_by"],
             )
             events.append(Sequenced(seq, payment))
         else:

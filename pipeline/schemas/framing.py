@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from importlib import resources
+from importlib.resources.abc import Traversable
 from io import BytesIO
 from typing import Any
 
@@ -57,10 +58,11 @@ class SchemaVersion:
         return MARKER + self.fingerprint
 
 
-def _load() -> tuple[dict[bytes, SchemaVersion], dict[str, SchemaVersion]]:
+def load(directory: Traversable) -> tuple[dict[bytes, SchemaVersion], dict[str, SchemaVersion]]:
+    """Every `.avsc` in `directory` by fingerprint, and the newest version of each record."""
     by_fingerprint: dict[bytes, SchemaVersion] = {}
     stems: dict[str, str] = {}
-    for entry in sorted(resources.files("pipeline.schemas").iterdir(), key=lambda e: e.name):
+    for entry in sorted(directory.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".avsc"):
             continue
         match = _FILE.fullmatch(entry.name)
@@ -92,7 +94,7 @@ def _load() -> tuple[dict[bytes, SchemaVersion], dict[str, SchemaVersion]]:
     return by_fingerprint, current
 
 
-BY_FINGERPRINT, CURRENT = _load()
+BY_FINGERPRINT, CURRENT = load(resources.files("pipeline.schemas"))
 
 
 def versions(name: str) -> list[SchemaVersion]:
@@ -125,7 +127,7 @@ def read(name: str, data: bytes) -> Any:
     writer = BY_FINGERPRINT.get(bytes(data[2:HEADER_SIZE]))
     reader = CURRENT[name]
     if writer is None:
-        raise DecodeError("unknown_schema", f"fingerprint {bytes(data[2:10]).hex()}")
+        raise DecodeError("unknown_schema", f"fingerprint {bytes(data[2:HEADER_SIZE]).hex()}")
     if writer.name != reader.name:
         raise DecodeError("unknown_schema", f"{writer.file} where {reader.name} was expected")
     body = BytesIO(data)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
+from pathlib import Path
 
 import pytest
 from fastavro import parse_schema
@@ -115,3 +117,48 @@ def test_a_time_out_of_datetime_range_is_bad_avro() -> None:
 
 def test_detail_is_bounded() -> None:
     assert len(DecodeError("bad_avro", "x" * 10_000).detail) == 300
+
+
+TICK = {
+    "type": "record",
+    "name": "Tick",
+    "namespace": "cdr",
+    "fields": [{"name": "w", "type": "long"}],
+}
+
+
+def _write(directory: Path, files: dict[str, object]) -> Path:
+    for name, schema in files.items():
+        (directory / name).write_text(json.dumps(schema))
+    return directory
+
+
+@pytest.mark.parametrize(
+    ("files", "problem"),
+    [
+        ({"tick.avsc": TICK}, "tick.avsc: name is not <stem>.v<N>.avsc"),
+        ({"tick.v1.avsc": TICK, "tick.v2.avsc": TICK}, "tick.v2.avsc: same canonical schema"),
+        (
+            {"tick.v1.avsc": TICK, "tick.v2.avsc": {**TICK, "name": "Tock"}},
+            "tick.v2.avsc: cdr.Tock, but its other versions are cdr.Tick",
+        ),
+        (
+            {"tick.v1.avsc": TICK, "tack.v1.avsc": {**TICK, "fields": []}},
+            "version 1 of cdr.Tick twice",
+        ),
+    ],
+)
+def test_inconsistent_schema_files_are_refused_at_load(
+    tmp_path: Path, files: dict[str, object], problem: str
+) -> None:
+    with pytest.raises(framing.RegistryError, match=re.escape(problem)):
+        framing.load(_write(tmp_path, files))
+
+
+def test_load_keeps_every_version_and_picks_the_newest(tmp_path: Path) -> None:
+    v2 = {**TICK, "fields": [*TICK["fields"], {"name": "s", "type": "int", "default": -1}]}
+    by_fingerprint, current = framing.load(
+        _write(tmp_path, {"tick.v1.avsc": TICK, "tick.v2.avsc": v2, "notes.txt": {}})
+    )
+    assert sorted(sv.file for sv in by_fingerprint.values()) == ["tick.v1.avsc", "tick.v2.avsc"]
+    assert current["cdr.Tick"].file == "tick.v2.avsc"

@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 OUT ?= out
 
-.PHONY: run test lint typecheck unit integration bench clean
+.PHONY: run rate test lint typecheck unit integration bench clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed"'
@@ -13,8 +13,13 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[stream,dev]'
 	@touch $@
 
-## The main job on its default: rate the sample CDRs offline into $(OUT)/ and an embedded warehouse.
+## The main job on its default: local Kafka and ClickHouse, the sample CDRs through the
+## streaming pipeline, and the summary read back from ClickHouse.
 run: $(BIN)/.installed
+	deploy/local/main-job
+
+## The same sample CDRs offline, no servers: $(OUT)/*.jsonl and an embedded warehouse.
+rate: $(BIN)/.installed
 	rm -rf $(OUT)/warehouse
 	$(BIN)/cdr-pipeline rate --catalog samples/catalog --payments samples/payments.csv \
 		--source-tz America/New_York --warehouse $(OUT)/warehouse --out $(OUT) \

@@ -116,3 +116,29 @@ def publish(directory: Path) -> None:
     ensure_topics(settings)
     catalog, parties = publish_catalog(settings, directory)
     click.echo(f"published catalog {catalog.version} ({parties} parties opened)")
+
+
+@click.command()
+@click.option(
+    "--wait-for",
+    type=int,
+    default=0,
+    show_default=True,
+    help="First wait until this many CDRs are in ClickHouse and rows stop arriving.",
+)
+@click.option(
+    "--timeout", type=float, default=300.0, show_default=True, help="Seconds to wait at most."
+)
+@user_errors
+def summary(wait_for: int, timeout: float) -> None:
+    """Print the run summary read back from ClickHouse (through FINAL)."""
+    from pipeline.kafka.produce import published_catalog
+    from pipeline.warehouse.server import ServerWarehouse
+    from pipeline.warehouse.summary import summarize, wait_until_settled
+
+    settings = Settings.from_env()
+    catalog = published_catalog(settings)
+    with ServerWarehouse.from_settings(settings) as warehouse:
+        if wait_for:
+            wait_until_settled(warehouse, wait_for, timeout)
+        click.echo(summarize(warehouse, catalog).render())

@@ -85,17 +85,36 @@ class Pipeline:
 
         return load
 
+    def _scan(self, table: str) -> Any:
+        store = self.tables[table]
+
+        def scan(prefix: str) -> list[bytes]:
+            wanted = prefix.encode()
+            return [value for key, value in store.items() if key.startswith(wanted) and value]
+
+        return scan
+
     def use_catalog(self, catalog: Catalog) -> None:
         """Swap in a newly published catalog; the first one creates the stages."""
         self.catalog = catalog
         if self.rating is None:
             partitions = self.settings.partitions
-            self.rating = RatingStage(catalog, partitions, self._load("rating"))
+            self.rating = RatingStage(
+                catalog, partitions, self._load("rating"), self._scan("rating")
+            )
             self.resellers = PartyStage(
-                catalog, PartyType.RESELLER, partitions, self._load("resellers")
+                catalog,
+                PartyType.RESELLER,
+                partitions,
+                self._load("resellers"),
+                self._scan("resellers"),
             )
             self.providers = PartyStage(
-                catalog, PartyType.PROVIDER, partitions, self._load("providers")
+                catalog,
+                PartyType.PROVIDER,
+                partitions,
+                self._load("providers"),
+                self._scan("providers"),
             )
         else:
             for stage in (self.rating, self.resellers, self.providers):

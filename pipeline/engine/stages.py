@@ -20,6 +20,7 @@ from pipeline.engine.ordering import OrderedMerge
 from pipeline.engine.payments import PaymentError
 from pipeline.engine.records import Payment, RatedCdr
 from pipeline.engine.routing import partition_of
+from pipeline.engine.seen import Scan, SeenIds
 from pipeline.engine.tracked import TrackedDict
 from pipeline.ledger.alerts import Alert
 from pipeline.ledger.balances import BalanceState
@@ -52,7 +53,7 @@ class StageOutput:
 class _Store:
     """The Book's mappings over one stage table: typed keys and values, tracked changes."""
 
-    def __init__(self, load: Load | None) -> None:
+    def __init__(self, load: Load | None, scan: Scan | None) -> None:
         def via(prefix: str, decode: Callable[[bytes], object]) -> Callable[[object], object]:
             def fetch(key: object) -> object:
                 raw = load(prefix + _key_text(key)) if load else None
@@ -69,15 +70,13 @@ class _Store:
         self.days: TrackedDict[PartyKey, DayUsage] = TrackedDict(
             via("d|", state_codec.decode_day)  # type: ignore[arg-type]
         )
-        self.seen: TrackedDict[str, bool] = TrackedDict(
-            via("s|", lambda raw: True)  # type: ignore[arg-type]
-        )
+        self.seen = SeenIds(scan)
 
     def book(self, catalog: Catalog, owns: frozenset[PartyType]) -> Book:
         return Book(catalog, owns, self.balances, self.packages, self.days, self.seen)
 
-    def changes(self) -> tuple[dict[str, bytes | None], list[PartyKey]]:
-        state: dict[str, bytes | None] = {}
+    def changes(self, seq: int) -> tuple[dict[str, bytes | None], list[PartyKey]]:
+        state: dict[str, bytes | None] = dict(self.seen.take_new(seq))
         balances = self.balances.take_dirty()
         for key, value in balances.items():
             state["b|" + _key_text(key)] = state_codec.encode_balance(value) if value else None
@@ -85,8 +84,6 @@ class _Store:
             state["p|" + _key_text(pkey)] = state_codec.encode_package(usage) if usage else None
         for dkey, day in self.days.take_dirty().items():
             state["d|" + _key_text(dkey)] = state_codec.encode_day(day) if day else None
-        for seen in self.seen.take_dirty():
-            state["s|" + seen] = b"1"
         return state, list(balances)
 
     def forget(self) -> None:
@@ -101,8 +98,14 @@ def _key_text(key: object) -> str:
 
 
 class _Stage:
-    def __init__(self, catalog: Catalog, owns: frozenset[PartyType], load: Load | None) -> None:
-        self.store = _Store(load)
+    def __init__(
+        self,
+        catalog: Catalog,
+        owns: frozenset[PartyType],
+        load: Load | None,
+        scan: Scan | None,
+    ) -> None:
+        self.store = _Store(load, scan)
         self.owns = owns
         self.book = self.store.book(catalog, owns)
 
@@ -120,7 +123,7 @@ class _Stage:
         out.alerts.extend(outcome.alerts)
 
     def _finish(self, out: StageOutput, last_seq: int, last_at: datetime) -> StageOutput:
-        state, changed = self.store.changes()
+        state, changed = self.store.changes(last_seq)
         out.state = state
         for party_type, party in changed:
             line = self.book.balance_line(party_type, party)
@@ -141,12 +144,20 @@ class _Stage:
 class RatingStage(_Stage):
     """Stage A: rates CDRs and applies customer and account state of its billing groups."""
 
-    def __init__(self, catalog: Catalog, partitions: int, load: Load | None = None) -> None:
-        super().__init__(catalog, frozenset({PartyType.CUSTOMER, PartyType.ACCOUNT}), load)
+    def __init__(
+        self,
+        catalog: Catalog,
+        partitions: int,
+        load: Load | None = None,
+        scan: Scan | None = None,
+    ) -> None:
+        owns = frozenset({PartyType.CUSTOMER, PartyType.ACCOUNT})
+        super().__init__(catalog, owns, load, scan)
         self.partitions = partitions
 
     def process(self, partition: int, events: Sequence[Sequenced | Tick]) -> StageOutput:
         out = StageOutput()
+        self.store.seen.use_partition(partition)
         last_seq, last_at = -1, EPOCH
         watermark = -1
         for item in events:
@@ -201,15 +212,21 @@ class PartyStage(_Stage):
     """Stage B (resellers) or C (providers): applies work in the global order."""
 
     def __init__(
-        self, catalog: Catalog, kind: PartyType, sources: int, load: Load | None = None
+        self,
+        catalog: Catalog,
+        kind: PartyType,
+        sources: int,
+        load: Load | None = None,
+        scan: Scan | None = None,
     ) -> None:
-        super().__init__(catalog, frozenset({kind}), load)
+        super().__init__(catalog, frozenset({kind}), load, scan)
         self.kind = kind
         self.sources = sources
         self.merges: dict[int, OrderedMerge] = {}
 
     def process(self, partition: int, items: Sequence[PartyWork | Tick]) -> StageOutput:
         merge = self.merges.setdefault(partition, OrderedMerge(self.sources))
+        self.store.seen.use_partition(partition)
         out = StageOutput()
         last_seq, last_at = -1, EPOCH
         for work in merge.add(items):

@@ -143,3 +143,40 @@ def test_replaying_the_same_events_changes_nothing() -> None:
     again = rating.process(0, [Sequenced(1000 + i, e) for i, e in enumerate(events)])
     assert first.rated and not again.rated and not again.postings and not again.work
     assert again.duplicates == len(events)
+
+
+def test_stage_state_survives_a_restart_through_its_table_entries() -> None:
+    """A new stage reading the stored entries carries on exactly where the old one stopped."""
+    catalog, events = sample_events()
+    sequenced = [Sequenced(i, e) for i, e in enumerate(events)]
+    table: dict[str, bytes] = {}
+
+    def load(key: str) -> bytes | None:
+        return table.get(key)
+
+    def scan(prefix: str) -> list[bytes]:
+        return [v for k, v in table.items() if k.startswith(prefix)]
+
+    def persist(out: StageOutput) -> None:
+        for key, value in out.state.items():
+            if value is None:
+                table.pop(key, None)
+            else:
+                table[key] = value
+
+    half = len(sequenced) // 2
+    first = RatingStage(catalog, 1, load, scan)
+    outputs = [first.process(0, sequenced[:half])]
+    persist(outputs[0])
+    second = RatingStage(catalog, 1, load, scan)  # a restarted worker: empty memory
+    replayed = second.process(0, sequenced[:half])
+    assert replayed.duplicates == half and not replayed.rated and not replayed.postings
+    outputs.append(second.process(0, sequenced[half:]))
+    persist(outputs[-1])
+
+    whole = RatingStage(catalog, 1).process(0, sequenced)
+    rated = [serialize.rated_line(r) for o in outputs for r in o.rated]
+    assert canonical(rated) == canonical([serialize.rated_line(r) for r in whole.rated])
+    postings = [serialize.posting_line(p) for o in outputs for p in o.postings]
+    assert canonical(postings) == canonical([serialize.posting_line(p) for p in whole.postings])
+    assert sum(1 for k in table if k.startswith("s|")) == 2  # one entry per batch, not per id

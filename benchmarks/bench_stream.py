@@ -1,0 +1,139 @@
+"""End-to-end benchmark: CDRs from produce to visible in ClickHouse, throughput and latency.
+
+Needs the servers the CDR_* settings point at (`eval "$(deploy/local/up)"`). Each run
+uses its own topics, consumer group and database, and a worker subprocess.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from benchmarks.generate import write_catalog, write_cdrs
+from pipeline.cdrs.readers import read_cdrs
+from pipeline.engine.ordering import time_order
+from pipeline.kafka.admin import ensure_topics
+from pipeline.kafka.produce import EventProducer, publish_catalog, run_base
+from pipeline.settings import Settings
+from pipeline.warehouse.server import ServerWarehouse
+
+
+def data(args: argparse.Namespace) -> Path:
+    """Generated catalog and CDRs, cached per parameters."""
+    root = Path(f"/tmp/cdr-bench-{args.codes}-{args.accounts}-{args.providers}-{args.cdrs}")
+    if not (root / "cdrs.csv").exists():
+        from datetime import UTC, datetime
+
+        codes = write_catalog(root / "catalog", args.codes, args.accounts, args.providers, 7)
+        write_cdrs(
+            root / "cdrs.csv",
+            codes,
+            args.cdrs,
+            args.accounts,
+            args.providers,
+            7,
+            datetime(2026, 3, 2, tzinfo=UTC),
+        )
+    return root
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "pipeline.cli", "worker"],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 120
+    while b"in use" not in log.read_bytes():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"worker did not start; see {log}")
+        time.sleep(0.5)
+    time.sleep(3)  # partitions assigned, tables recovered
+    return worker
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cdrs", type=int, default=100_000)
+    parser.add_argument("--codes", type=int, default=50_000)
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--providers", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=0, help="CDRs/s to send (0: flat out)")
+    parser.add_argument("--chunk", type=int, default=2_000, help="CDRs per send call")
+    args = parser.parse_args()
+    root = data(args)
+
+    name = f"bench{uuid.uuid4().hex[:8]}"
+    env = dict(
+        os.environ,
+        CDR_TOPIC_PREFIX=name,
+        CDR_APP_ID=name,
+        CDR_CLICKHOUSE_DATABASE=name,
+        CDR_WORKER_DATA_DIR=f"/tmp/{name}",
+    )
+    settings = Settings.from_env(env)
+    ensure_topics(settings)
+    with ServerWarehouse.from_settings(settings) as db:
+        db.migrate()
+    catalog, _ = publish_catalog(settings, root / "catalog")
+    events = time_order(list(read_cdrs(root / "cdrs.csv")), [])
+    log = Path(f"/tmp/{name}.log")
+    worker = start_worker(env, log)
+    try:
+        producer = EventProducer(settings, catalog)
+        base = run_base()
+        sent_at: list[float] = []
+        began = time.time()
+        for start in range(0, len(events), args.chunk):
+            chunk = events[start : start + args.chunk]
+            if args.rate:
+                due = began + start / args.rate
+                time.sleep(max(0.0, due - time.time()))
+            producer.send(chunk, base + start)
+            sent_at.append(time.time())
+        produced = time.time()
+        with ServerWarehouse.from_settings(settings) as db:
+            deadline = time.time() + 1800
+            count = 0
+            while count < len(events) and time.time() < deadline:
+                time.sleep(1)
+                rows = db.rows(f"SELECT count() AS n FROM {name}.rated_cdrs")
+                count = int(str(rows[0]["n"]))
+            seen = db.rows(f"SELECT cdr_id, version FROM {name}.rated_cdrs")
+        worker_cpu = _cpu_seconds(worker.pid)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(60)
+    index = {cdr.cdr_id: i for i, cdr in enumerate(events)}  # type: ignore[union-attr]
+    latencies = sorted(
+        int(str(r["version"])) / 1000 - sent_at[index[str(r["cdr_id"])] // args.chunk] for r in seen
+    )
+    visible = max(int(str(r["version"])) for r in seen) / 1000
+    total = len(seen)
+    print(f"CDRs {total} of {len(events)}; produce {len(events) / (produced - began):,.0f}/s")
+    print(
+        f"end to end: {total / (visible - began):,.0f} CDRs/s sustained "
+        f"({visible - began:.1f} s from first send to last visible)"
+    )
+    print(
+        f"latency produce -> visible: p50 {statistics.median(latencies):.2f} s, "
+        f"p99 {latencies[int(0.99 * (total - 1))]:.2f} s, max {latencies[-1]:.2f} s"
+    )
+    print(f"worker CPU {worker_cpu:.1f} s ({worker_cpu / total * 1e6:.0f} us per CDR)")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+if __name__ == "__main__":
+    main()

@@ -19,7 +19,7 @@ class TopicNames:
     alerts: str  # alerts (AlertBatch)
     balances: str  # balance snapshots per party (BalanceBatch)
     status: str  # provider and account enabled/disabled, compacted
-    payments: str  # live payments (named, not used yet)
+    payments: str  # payments recorded live, keyed by id (an audit copy; they apply via raw)
     deadletter: str  # messages no stage could read (DeadLetter)
     catalog: str  # published catalog files (CatalogFile), compacted
 

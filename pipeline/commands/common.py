@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
+from pipeline.cdrs.readers import FORMATS
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -59,3 +61,33 @@ def zone_option(_ctx: click.Context, _param: click.Parameter, value: str) -> Zon
         raise click.BadParameter(
             f"{value!r} is not an IANA timezone such as Europe/Berlin"
         ) from None
+
+
+def cdr_input_options(func: F) -> F:
+    """`--format`, `--source-tz` and `--provider`: how CDR files are read, for every command."""
+    options = [
+        click.option(
+            "--format",
+            "fmt",
+            default="auto",
+            show_default=True,
+            type=click.Choice(FORMATS),
+            help="Format of the CDR files (auto tells them apart by name and first line).",
+        ),
+        click.option(
+            "--source-tz",
+            default="UTC",
+            show_default=True,
+            callback=zone_option,
+            help="Timezone of the local times in Asterisk and FreeSWITCH files.",
+        ),
+        click.option(
+            "--provider",
+            "default_provider",
+            default="",
+            help="Provider for rows whose format has no provider column (FreeSWITCH default).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from pipeline.commands.common import CliError, user_errors, zone_option
+from pipeline.commands.common import CliError, cdr_input_options, user_errors
 
 
 @click.command()
@@ -30,27 +30,7 @@ from pipeline.commands.common import CliError, user_errors, zone_option
     type=click.Path(path_type=Path),
     help="Payments CSV: at,party_type,party,amount,recorded_by.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    default="auto",
-    show_default=True,
-    type=click.Choice(["auto", "csv", "jsonl", "asterisk", "freeswitch"]),
-    help="Format of the CDR files.",
-)
-@click.option(
-    "--source-tz",
-    default="UTC",
-    show_default=True,
-    callback=zone_option,
-    help="Timezone of the local times in Asterisk and FreeSWITCH files.",
-)
-@click.option(
-    "--provider",
-    "default_provider",
-    default="",
-    help="Provider for rows whose format has no provider column (FreeSWITCH default).",
-)
+@cdr_input_options
 @click.option(
     "--warehouse",
     type=click.Path(path_type=Path),

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from pipeline.commands.common import CliError, user_errors, zone_option
+from pipeline.commands.common import CliError, cdr_input_options, user_errors
 from pipeline.settings import Settings
 
 
@@ -33,26 +33,7 @@ def worker() -> None:
 
 
 @click.command()
-@click.option(
-    "--format",
-    "fmt",
-    default="auto",
-    show_default=True,
-    type=click.Choice(["auto", "csv", "jsonl", "asterisk", "freeswitch"]),
-)
-@click.option(
-    "--source-tz",
-    default="UTC",
-    show_default=True,
-    callback=zone_option,
-    help="Timezone of the local times in Asterisk and FreeSWITCH files.",
-)
-@click.option(
-    "--provider",
-    "default_provider",
-    default="",
-    help="Provider for rows whose format has no provider column.",
-)
+@cdr_input_options
 @click.option(
     "--payments",
     type=click.Path(path_type=Path),

@@ -54,6 +54,19 @@ class Outcome:
     duplicate: bool = False
 
 
+def _with_minutes(deferred: tuple[Deferred, ...], minutes: list[Deferred]) -> tuple[Deferred, ...]:
+    """One piece of work per party: a provider's minutes ride with its buy-cost posting."""
+    merged = list(deferred)
+    for extra in minutes:
+        for i, work in enumerate(merged):
+            if (work.party_type, work.party) == (extra.party_type, extra.party) and not work.usage:
+                merged[i] = Deferred(work.party_type, work.party, work.posting, extra.usage)
+                break
+        else:
+            merged.append(extra)
+    return tuple(merged)
+
+
 @dataclass(frozen=True, slots=True)
 class BalanceLine:
     party_type: PartyType
@@ -168,14 +181,14 @@ class Book:
             line, postings, changed = settle_call(priced, catalog, self.packages)
             self.packages.update(changed)
             outcome = self._settle(postings, line)
-        alerts, deferred = self._count_minutes(cdr)
-        if not alerts and not deferred:
+        alerts, minutes = self._count_minutes(cdr)
+        if not alerts and not minutes:
             return outcome
         return Outcome(
             outcome.rated,
             outcome.postings,
             outcome.alerts + tuple(alerts),
-            outcome.deferred + tuple(deferred),
+            _with_minutes(outcome.deferred, minutes),
         )
 
     def _count_minutes(self, cdr: RawCdr) -> tuple[list[Alert], list[Deferred]]:

@@ -152,7 +152,19 @@ def produce_files(
 
 
 def produce_payments(settings: Settings, payments: Path) -> int:
-    """Record payments live: they apply when they arrive, after what was sent before."""
+    """Record payments live: they apply when they arrive, after what was sent before.
+
+    They travel on the raw topic, which carries the global order the stages apply; each
+    is also written to the payments topic, keyed by its id, for anyone auditing them.
+    """
     catalog = published_catalog(settings)
-    paid = read_payments(payments, catalog)
-    return EventProducer(settings, catalog).send(time_order([], paid), run_base())
+    paid = time_order([], read_payments(payments, catalog))
+    base = run_base()
+    producer = EventProducer(settings, catalog)
+    audit = TopicNames.from_settings(settings).payments
+    for seq, payment in enumerate(paid, start=base):
+        assert isinstance(payment, Payment)
+        producer.producer.produce(
+            audit, key=payment.payment_id.encode(), value=encode_raw([Sequenced(seq, payment)])
+        )
+    return producer.send(paid, base)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 
 class WarehouseError(RuntimeError):
@@ -38,3 +39,21 @@ def first_line(text: str, limit: int = 300) -> str:
     """The first non-blank line of `text`, cut to `limit` characters."""
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
     return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+class Closing:
+    """`with warehouse:` closes it on the way out; subclasses define `close`."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

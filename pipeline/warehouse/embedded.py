@@ -10,12 +10,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from itertools import islice
 from operator import itemgetter
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Protocol, cast
 
 import chdb.session
 
-from pipeline.warehouse.base import WarehouseError
+from pipeline.warehouse.base import Closing, WarehouseError
 from pipeline.warehouse.ddl import (
     DEFAULT_DATABASE,
     TABLES,
@@ -65,7 +64,7 @@ def _batches(
         yield batch
 
 
-class EmbeddedWarehouse:
+class EmbeddedWarehouse(Closing):
     """Tables of `database` stored under `path` by chdb.
 
     chdb runs one embedded server per process: while a warehouse is open, another
@@ -86,17 +85,6 @@ class EmbeddedWarehouse:
                 "process and one process per path)",
                 error,
             ) from None
-
-    def __enter__(self) -> EmbeddedWarehouse:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Release the path (idempotent); data already written stays on disk."""

@@ -6,13 +6,17 @@ import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from itertools import islice
-from types import TracebackType
 from typing import Any, Protocol
 
 from clickhouse_driver import Client
 from clickhouse_driver import errors as driver_errors
 
-from pipeline.warehouse.base import WarehouseError, WarehouseUnavailableError, first_line
+from pipeline.warehouse.base import (
+    Closing,
+    WarehouseError,
+    WarehouseUnavailableError,
+    first_line,
+)
 from pipeline.warehouse.ddl import (
     DEFAULT_DATABASE,
     TABLES,
@@ -104,7 +108,7 @@ def _batches(
         yield batch
 
 
-class ServerWarehouse:
+class ServerWarehouse(Closing):
     """Tables of `database` on a ClickHouse server; one connection, opened on first use.
 
     Statements name the database (`db.table`), so the connection needs no default
@@ -147,17 +151,6 @@ class ServerWarehouse:
     @property
     def address(self) -> str:
         return f"{self.host}:{self.port}"
-
-    def __enter__(self) -> ServerWarehouse:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Disconnect (idempotent); a closed warehouse refuses further calls."""

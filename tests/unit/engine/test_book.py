@@ -177,16 +177,17 @@ def test_a_stage_defers_what_it_does_not_own() -> None:
     rating = Book(catalog, owns=frozenset({PartyType.CUSTOMER, PartyType.ACCOUNT}))
     outcome = rating.rate(cdr("split", account="1000", callee="4412", duration=61))
     assert [p.party_type for p in outcome.postings] == [PartyType.CUSTOMER]
-    deferred = [(d.party_type.value, d.party, d.posting is not None) for d in outcome.deferred]
+    deferred = [
+        (d.party_type.value, d.party, d.posting is not None, d.usage is not None)
+        for d in outcome.deferred
+    ]
     assert deferred == [
-        ("reseller", "r1", True),
-        ("reseller", "r0", True),
-        ("provider", "carrier-a", True),
-        ("provider", "carrier-a", False),  # minutes for its daily limit
+        ("reseller", "r1", True, False),
+        ("reseller", "r0", True, False),
+        ("provider", "carrier-a", True, True),  # buy cost and minutes for its daily limit
     ]
     providers = Book(catalog, owns=frozenset({PartyType.PROVIDER}))
-    for i, work in enumerate(outcome.deferred[2:]):
-        providers.apply(work, f"split/{i}")
+    providers.apply(outcome.deferred[2], "split/0")
     assert providers.apply(outcome.deferred[2], "split/0").duplicate
     assert balance(providers, PartyType.PROVIDER, "carrier-a") == "0.0305"
     assert providers.days[(PartyType.PROVIDER, "carrier-a")].seconds == 61

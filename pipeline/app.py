@@ -11,6 +11,7 @@ import faust
 
 from pipeline.catalog.model import Catalog, PartyType
 from pipeline.engine.stages import PartyStage, RatingStage
+from pipeline.metrics import Metrics
 from pipeline.schemas.codec import DeadLetter, encode_dead_letter
 from pipeline.settings import Settings
 from pipeline.topics import TopicNames
@@ -70,6 +71,7 @@ class Pipeline:
             )
             for name in ("rating", "resellers", "providers")
         }
+        self.metrics = Metrics()
         self.catalog: Catalog | None = None
         self.catalog_ready = asyncio.Event()
         self.rating: RatingStage | None = None
@@ -132,9 +134,20 @@ class Pipeline:
             else:
                 store[key.encode()] = value
 
+    def consumer_lag(self) -> dict[str, int]:
+        """Messages not yet read per topic, over this worker's assigned partitions."""
+        consumer = self.app.consumer
+        lag: dict[str, int] = {}
+        for tp in consumer.assignment():
+            read = consumer._read_offset.get(tp)  # type: ignore[attr-defined]  # last read
+            behind = consumer.highwater(tp) - (read + 1 if read is not None else 0)
+            lag[tp.topic] = lag.get(tp.topic, 0) + max(behind, 0)
+        return lag
+
     async def dead_letter(
         self, topic: str, partition: int, offset: int, reason: str, detail: str, payload: bytes
     ) -> None:
         letter = DeadLetter(topic, partition, offset, reason, detail, payload, datetime.now(UTC))
+        self.metrics.dead_letter(reason)
         log.warning("dead letter from %s[%s]@%s: %s: %s", topic, partition, offset, reason, detail)
         await self.topics["deadletter"].send(value=encode_dead_letter(letter))

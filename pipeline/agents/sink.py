@@ -23,28 +23,38 @@ class Inserter(Protocol):
     def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> int: ...
 
 
-def _rated(data: bytes, version: int) -> list[dict[str, Any]]:
-    return [serialize.rated_row(r, version) for r in codec.decode_rated(data)]
+Rows = tuple[list[dict[str, Any]], list[float]]  # rows, and the calls' end times
 
 
-def _postings(data: bytes, version: int) -> list[dict[str, Any]]:
-    return [serialize.posting_row(p, version) for p in codec.decode_postings(data)]
+def _rated(data: bytes, version: int) -> Rows:
+    records = codec.decode_rated(data)
+    ends = [
+        r.start.timestamp() + (r.duration or 0)
+        for r in records
+        if r.status == "rated" and r.start is not None
+    ]
+    return [serialize.rated_row(r, version) for r in records], ends
 
 
-def _alerts(data: bytes, version: int) -> list[dict[str, Any]]:
-    return [serialize.alert_row(a, version) for a in codec.decode_alerts(data)]
+def _postings(data: bytes, version: int) -> Rows:
+    return [serialize.posting_row(p, version) for p in codec.decode_postings(data)], []
 
 
-def _balances(data: bytes, _version: int) -> list[dict[str, Any]]:
-    return [
+def _alerts(data: bytes, version: int) -> Rows:
+    return [serialize.alert_row(a, version) for a in codec.decode_alerts(data)], []
+
+
+def _balances(data: bytes, _version: int) -> Rows:
+    rows = [
         serialize.balance_row(
             BalanceLine(s.party_type, s.party, s.balance, s.currency, s.blocked), s.at, s.version
         )
         for s in codec.decode_balances(data)
     ]
+    return rows, []
 
 
-SINKS: tuple[tuple[str, str, Callable[[bytes, int], list[dict[str, Any]]]], ...] = (
+SINKS: tuple[tuple[str, str, Callable[[bytes, int], Rows]], ...] = (
     ("rated", "rated_cdrs", _rated),
     ("postings", "postings", _postings),
     ("alerts", "alerts", _alerts),
@@ -61,7 +71,7 @@ def register(p: Pipeline, connect: Callable[[], Inserter]) -> None:
 def _sink(
     p: Pipeline,
     table: str,
-    to_rows: Callable[[bytes, int], list[dict[str, Any]]],
+    to_rows: Callable[[bytes, int], Rows],
     connect: Callable[[], Inserter],
 ) -> Callable[[Any], Any]:
     async def agent(stream: AsyncIterable[Any]) -> None:
@@ -71,10 +81,13 @@ def _sink(
         async for events in stream.take_events(MAX_MESSAGES, within=within):  # type: ignore[attr-defined]
             version = time.time_ns() // 1_000_000
             rows: list[dict[str, Any]] = []
+            ends: list[float] = []
             for event in events:
                 message = event.message
                 try:
-                    rows.extend(to_rows(event.value, version))
+                    more, finished = to_rows(event.value, version)
+                    rows.extend(more)
+                    ends.extend(finished)
                 except DecodeError as error:
                     await p.dead_letter(
                         message.topic,
@@ -85,14 +98,19 @@ def _sink(
                         event.value,
                     )
             if rows:
-                await _insert_until_done(loop, warehouse, table, rows)
+                await _insert_until_done(p, loop, warehouse, table, rows)
+                p.metrics.sink(table, len(rows), ends)
 
     agent.__name__ = f"sink_{table}"
     return agent
 
 
 async def _insert_until_done(
-    loop: asyncio.AbstractEventLoop, warehouse: Inserter, table: str, rows: list[dict[str, Any]]
+    p: Pipeline,
+    loop: asyncio.AbstractEventLoop,
+    warehouse: Inserter,
+    table: str,
+    rows: list[dict[str, Any]],
 ) -> None:
     """Insert, retrying while the warehouse is away; the offsets wait (nothing is lost)."""
     attempt = 0
@@ -101,6 +119,7 @@ async def _insert_until_done(
             await loop.run_in_executor(None, warehouse.insert, table, rows)
             return
         except Exception as error:  # the driver's errors vary; every one means "not written"
+            p.metrics.sink_failed(table)
             delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
             log.warning(
                 "insert of %d rows into %s failed (%s); retry in %ss",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterable, Callable, Sequence
 from typing import Any
 
@@ -35,6 +36,10 @@ def register(p: Pipeline) -> None:
     for topic, table, decode, process in stages:
         p.app.agent(p.topics[topic], name=f"cdr.{table}")(_agent(p, table, decode, process))
 
+    @p.app.timer(interval=5.0)  # type: ignore[untyped-decorator]
+    async def report_lag() -> None:
+        p.metrics.lag(p.consumer_lag())
+
 
 def _agent(
     p: Pipeline,
@@ -58,8 +63,10 @@ def _agent(
                     event.value,
                 )
                 continue
+            began = time.perf_counter()
             out = process(message.partition, items)
             p.write_state(table, out.state)
+            p.metrics.stage(table, out, time.perf_counter() - began)
             await publish(p, out, message.topic, message.partition, message.offset)
 
     agent.__name__ = f"{table}_agent"

@@ -29,6 +29,7 @@ def worker() -> None:
     stages.register(pipeline)
     catalog.register(pipeline)
     sink.register(pipeline, lambda: ServerWarehouse.from_settings(settings))
+    pipeline.metrics.serve(settings.metrics_port)
     faust.Worker(pipeline.app, loglevel="INFO").execute_from_commandline()
 
 

@@ -142,3 +142,84 @@ def test_malformed_raw_messages_are_dead_lettered_and_the_worker_goes_on(
     letter = decode_dead_letter(value)
     assert letter.payload == bad
     assert letter.reason in {"bad_frame", "unknown_schema", "bad_avro"}
+
+
+def test_a_deck_published_while_the_worker_runs_applies_from_its_effective_date(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    import shutil
+    import time
+
+    env = isolated_env(base_env(local_servers), tmp_path)
+    catalog = tmp_path / "catalog"
+    shutil.copytree(SAMPLES / "catalog", catalog)
+    calls = tmp_path / "calls.csv"
+    calls.write_text(
+        "cdr_id,account,caller,callee,start,duration,provider\n"
+        "before,2000,2000,+33140000001,2026-03-31T12:00:00Z,60,carrier-a\n"
+        "after,2000,2000,+33140000002,2026-04-02T12:00:00Z,60,carrier-a\n",
+        encoding="utf-8",
+    )
+    cli(env, "db", "migrate")
+    cli(env, "catalog", "publish", str(catalog))
+    log = tmp_path / "worker.log"
+    with running_worker(env, log) as worker:
+        deck = catalog / "decks" / "retail.csv"
+        deck.write_text(
+            deck.read_text(encoding="utf-8") + "33,France,0.30,2026-04-01,,0,1,0,0,all\n",
+            encoding="utf-8",
+        )
+        version = cli(env, "catalog", "publish", str(catalog)).split()[2]
+        deadline = time.monotonic() + 60
+        while f"catalog {version} in use" not in log.read_text(errors="replace"):
+            assert worker.poll() is None and time.monotonic() < deadline, "v2 never loaded"
+            time.sleep(0.5)
+        cli(env, "produce", str(calls))
+        database = env["CDR_CLICKHOUSE_DATABASE"]
+        costs: dict[str, int] = {}
+        while len(costs) < 2 and time.monotonic() < deadline + 60:
+            time.sleep(1)
+            with warehouse(env) as db:
+                rows = db.rows(f"SELECT cdr_id, cost_micro FROM {database}.rated_cdrs FINAL")
+            costs = {str(r["cdr_id"]): int(str(r["cost_micro"])) for r in rows}
+    assert costs == {"before": 120_000, "after": 300_000}  # 0.12 then the new 0.30 per minute
+
+
+def test_a_running_worker_serves_metrics_that_match_the_cdrs_sent(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    import socket
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with socket.socket() as probe:  # a free port for this worker's /metrics
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = isolated_env(base_env(local_servers), tmp_path)
+    env["CDR_METRICS_PORT"] = str(port)
+    expected = offline(tmp_path, SAMPLES / "catalog", SAMPLE_CDRS, SAMPLE_ARGS)
+    cli(env, "db", "migrate")
+    cli(env, "catalog", "publish", str(SAMPLES / "catalog"))
+    with running_worker(env, tmp_path / "worker.log") as worker:
+        cli(env, "produce", *SAMPLE_ARGS, *SAMPLE_CDRS)
+        assert_same(wait_for_export(env, expected, tmp_path / "stream", 120, worker), expected)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
+            text = reply.read().decode()
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert samples[("cdr_pipeline_cdrs_in_total", ())] == 35
+    assert samples[("cdr_pipeline_cdrs_rated_total", ())] == 25
+    unrated = {
+        dict(labels)["reason"]: value
+        for (name, labels), value in samples.items()
+        if name == "cdr_pipeline_cdrs_unrated_total"
+    }
+    assert sum(unrated.values()) == 10 and unrated["bad_duration"] == 2
+    alerts = sum(v for (n, _), v in samples.items() if n == "cdr_pipeline_alerts_total")
+    assert alerts == len(expected["alerts.jsonl"])
+    rows = samples[("cdr_pipeline_sink_batch_rows_sum", (("table", "rated_cdrs"),))]
+    assert rows == 35

@@ -1,0 +1,174 @@
+"""The worker's Prometheus metrics, updated once per batch (never per CDR where it costs)."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter as Tally
+from collections.abc import Iterable, Mapping
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from pipeline.engine.records import RatedCdr
+from pipeline.engine.stages import StageOutput
+from pipeline.ledger.alerts import AlertKind
+from pipeline.rating.money import MICRO
+
+LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+LAG_BUCKETS = (0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 86_400, 30 * 86_400)
+ROWS_BUCKETS = (1, 10, 100, 500, 1_000, 5_000, 10_000, 50_000, 100_000)
+
+
+class Metrics:
+    """Every metric of a worker, on its own registry (so tests can make several)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        r = self.registry = registry or CollectorRegistry()
+        self.cdrs_in = Counter(
+            "cdr_pipeline_cdrs_in_total", "CDRs read by the rating stage.", registry=r
+        )
+        self.cdrs_rated = Counter("cdr_pipeline_cdrs_rated_total", "CDRs rated.", registry=r)
+        self.cdrs_unrated = Counter(
+            "cdr_pipeline_cdrs_unrated_total",
+            "CDRs left unrated, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.duplicates = Counter(
+            "cdr_pipeline_duplicates_total",
+            "Events skipped as replays (ids seen before).",
+            ["agent"],
+            registry=r,
+        )
+        self.dead_letters = Counter(
+            "cdr_pipeline_dead_letters_total",
+            "Messages sent to the dead-letter topic, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.batch_seconds = Histogram(
+            "cdr_pipeline_agent_batch_seconds",
+            "Time an agent spends on one message.",
+            ["agent"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.end_to_end = Histogram(
+            "cdr_pipeline_end_to_end_lag_seconds",
+            "From a call's end to its row written to ClickHouse.",
+            buckets=LAG_BUCKETS,
+            registry=r,
+        )
+        self.sink_rows = Histogram(
+            "cdr_pipeline_sink_batch_rows",
+            "Rows per ClickHouse insert.",
+            ["table"],
+            buckets=ROWS_BUCKETS,
+            registry=r,
+        )
+        self.sink_failures = Counter(
+            "cdr_pipeline_sink_failures_total",
+            "ClickHouse inserts that failed (and were retried).",
+            ["table"],
+            registry=r,
+        )
+        self.consumer_lag = Gauge(
+            "cdr_pipeline_consumer_lag_messages",
+            "Messages not yet read, per topic.",
+            ["topic"],
+            registry=r,
+        )
+        self.alerts = Counter(
+            "cdr_pipeline_alerts_total", "Alerts emitted, by kind.", ["kind"], registry=r
+        )
+        for kind in AlertKind:
+            self.alerts.labels(kind.value)
+        self.blocked = Gauge(
+            "cdr_pipeline_blocked_parties",
+            "Customers and resellers blocked now (credit exhausted).",
+            ["party_type"],
+            registry=r,
+        )
+        self.disabled_providers = Gauge(
+            "cdr_pipeline_disabled_providers",
+            "Providers disabled now by their balance limit.",
+            registry=r,
+        )
+        self.revenue = Counter(
+            "cdr_pipeline_revenue_total",
+            "Charged to customers for rated calls, in currency units.",
+            ["currency"],
+            registry=r,
+        )
+        self.cost = Counter(
+            "cdr_pipeline_cost_total",
+            "Owed to providers for rated calls, in currency units.",
+            ["currency"],
+            registry=r,
+        )
+        self.margin = Gauge(
+            "cdr_pipeline_margin",
+            "Revenue minus cost, per currency (both in that currency).",
+            ["currency"],
+            registry=r,
+        )
+        self._blocked: dict[str, set[str]] = {}
+        self._money: dict[str, list[int]] = {}
+
+    def serve(self, port: int) -> None:
+        start_http_server(port, registry=self.registry)
+
+    def stage(self, agent: str, out: StageOutput, seconds: float) -> None:
+        """After an agent's message: counts, money, alerts, blocked parties, timing."""
+        self.batch_seconds.labels(agent).observe(seconds)
+        if out.duplicates:
+            self.duplicates.labels(agent).inc(out.duplicates)
+        if out.rated:
+            self._rated(out.rated)
+        if out.alerts:
+            for kind, n in Tally(a.kind.value for a in out.alerts).items():
+                self.alerts.labels(kind).inc(n)
+        for snap in out.balances:
+            party_type = snap.party_type.value
+            blocked = self._blocked.setdefault(party_type, set())
+            (blocked.add if snap.blocked else blocked.discard)(snap.party)
+            if party_type == "provider":
+                self.disabled_providers.set(len(blocked))
+            else:
+                self.blocked.labels(party_type).set(len(blocked))
+
+    def _rated(self, lines: list[RatedCdr]) -> None:
+        self.cdrs_in.inc(len(lines))
+        unrated = Tally(r.reason for r in lines if r.status != "rated")
+        for reason, n in unrated.items():
+            self.cdrs_unrated.labels(reason).inc(n)
+        rated = [r for r in lines if r.status == "rated"]
+        self.cdrs_rated.inc(len(rated))
+        revenue: Tally[str] = Tally()
+        cost: Tally[str] = Tally()
+        for r in rated:
+            revenue[r.currency] += r.cost or 0
+            cost[r.provider_currency] += r.provider_cost or 0
+        for currency in revenue.keys() | cost.keys():
+            money = self._money.setdefault(currency, [0, 0])
+            money[0] += revenue[currency]
+            money[1] += cost[currency]
+            self.revenue.labels(currency).inc(revenue[currency] / MICRO)
+            self.cost.labels(currency).inc(cost[currency] / MICRO)
+            self.margin.labels(currency).set((money[0] - money[1]) / MICRO)
+
+    def dead_letter(self, reason: str) -> None:
+        self.dead_letters.labels(reason).inc()
+
+    def sink(self, table: str, rows: int, lag_ends: Iterable[float] = ()) -> None:
+        """A ClickHouse insert of `rows`; `lag_ends` are the calls' end times (epoch s)."""
+        self.sink_rows.labels(table).observe(rows)
+        now = time.time()
+        for end in lag_ends:
+            self.end_to_end.observe(max(0.0, now - end))
+
+    def sink_failed(self, table: str) -> None:
+        self.sink_failures.labels(table).inc()
+
+    def lag(self, by_topic: Mapping[str, int]) -> None:
+        for topic, messages in by_topic.items():
+            self.consumer_lag.labels(topic).set(messages)

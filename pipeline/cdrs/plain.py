@@ -55,6 +55,9 @@ def defective(where: Where, line: int, reason: str, detail: str, prior: Defect |
     )
 
 
+MAX_FIELD = 256  # characters; a longer id, number or name is a broken row, cut for the report
+
+
 def make_cdr(
     where: Where,
     line: int,
@@ -72,10 +75,17 @@ def make_cdr(
     name the source columns of the id, start and duration for the defect detail; with
     `local` a start without offset is a wall-clock time in the file's `source_tz`.
     """
+    defect = prior
+    if any(len(text) > MAX_FIELD for text in fields):
+        names = ("cdr_id", "account", "caller", "callee", "provider", "disposition")
+        for name, text in zip(names, fields, strict=True):
+            if len(text) > MAX_FIELD:
+                detail = f"{name} is {len(text)} characters long (at most {MAX_FIELD})"
+                defect = merge(defect, "bad_record", detail)
+        fields = tuple(text[:MAX_FIELD] for text in fields)  # type: ignore[assignment]
     cdr_id, account, caller, callee, provider, disposition = fields
     cdr_id, account, caller = cdr_id.strip(), account.strip(), caller.strip()
     callee, provider, disposition = callee.strip(), provider.strip(), disposition.strip()
-    defect = prior
     if not cdr_id:
         cdr_id = where.fallback_id(line)
         defect = merge(defect, "missing_field", f"{labels[0]} is missing")
@@ -87,7 +97,7 @@ def make_cdr(
             defect = merge(defect, "missing_field", f"{labels[1]} is missing")
         else:
             defect = merge(defect, "bad_start", f"{labels[1]} {exc}")
-    if type(duration) is str and duration.isdigit() and duration.isascii():
+    if type(duration) is str and len(duration) < 10 and duration.isdigit() and duration.isascii():
         seconds: int | None = int(duration)  # the common case, without a call
     else:
         try:

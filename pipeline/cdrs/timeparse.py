@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from pipeline.rating.numbers import answered_seconds
+from pipeline.rating.numbers import MAX_SECONDS, answered_seconds
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2101, 1, 1, tzinfo=UTC)  # exclusive: the last accepted year is 2100
@@ -71,9 +71,9 @@ def parse_duration(value: object) -> int:
     """Whole answered seconds; plain digits take a fast path, the rest `answered_seconds`."""
     if type(value) is str:
         text = value.strip()
-        if text.isascii() and text.isdigit():
+        if len(text) < 10 and text.isascii() and text.isdigit():  # under MAX_SECONDS
             return int(text)
-    elif type(value) is int and value >= 0:
+    elif type(value) is int and 0 <= value <= MAX_SECONDS:
         return value
     return answered_seconds(value)
 

@@ -37,8 +37,14 @@ def normalise_number(raw: str) -> str:
     return text
 
 
+MAX_SECONDS = 2**32 - 1  # 136 years: past this a duration is garbage, not a long call
+
+
 def answered_seconds(raw: object) -> int:
-    """Whole answered seconds (a fraction rounds up); negative or not a number is refused."""
+    """Whole answered seconds (a fraction rounds up); negative, not a number, or past any
+    possible call (`MAX_SECONDS`) is refused. The catalog's `max_call_seconds` is checked
+    when rating, so a long call is still read and reported with its duration.
+    """
     if isinstance(raw, bool):
         raise BadDurationError(f"{raw!r} is not a duration")
     if isinstance(raw, int):
@@ -55,4 +61,6 @@ def answered_seconds(raw: object) -> int:
         seconds = math.ceil(value)
     if seconds < 0:
         raise BadDurationError(f"{raw!r} is negative")
+    if seconds > MAX_SECONDS:
+        raise BadDurationError(f"{raw!r} seconds is not a call's duration (over {MAX_SECONDS})")
     return seconds

@@ -223,3 +223,70 @@ def test_a_running_worker_serves_metrics_that_match_the_cdrs_sent(
     assert alerts == len(expected["alerts.jsonl"])
     rows = samples[("cdr_pipeline_sink_batch_rows_sum", (("table", "rated_cdrs"),))]
     assert rows == 35
+
+
+def test_poison_input_is_unrated_or_dead_lettered_and_the_worker_goes_on(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    import json
+
+    from confluent_kafka import Producer
+
+    from pipeline.engine.events import Tick
+    from pipeline.schemas.codec import encode_alerts, encode_raw
+
+    def row(cdr_id: str, **change: object) -> bytes:
+        record = {
+            "cdr_id": cdr_id,
+            "account": "1000",
+            "caller": "1000",
+            "callee": "+442079460000",
+            "start": "2026-03-20T09:00:00Z",
+            "duration": 60,
+            "provider": "carrier-a",
+            **change,
+        }
+        return json.dumps(record).encode() + b"\n"
+
+    poison = tmp_path / "poison.jsonl"
+    poison.write_bytes(
+        row("ok")
+        + row("huge", callee="4" * 10_000_000)
+        + row("negative", duration=-5)
+        + row("absurd", duration=10**12)
+        + row("nan", duration="NaN")
+        + row("stranger", account="no-such-account")
+        + row("letters", callee="44ABC123")
+        + row("far-future", start="9999-01-01T00:00:00Z")
+        + b'{"cdr_id": "latin1", "callee": "\xe9\xe8"}\n'
+        + b'{"cdr_id": "broken", \n'
+    )
+    env = isolated_env(base_env(local_servers), tmp_path)
+    expected = offline(tmp_path, SAMPLES / "catalog", [str(poison)], [])
+    reasons = sorted(json.loads(line)["reason"] for line in expected["rated.jsonl"])
+    assert reasons == sorted(
+        [
+            "",
+            "bad_record",
+            "bad_duration",
+            "bad_duration",
+            "bad_duration",
+            "unknown_account",
+            "bad_number",
+            "bad_start",
+            "bad_encoding",
+            "bad_record",
+        ]
+    )
+    cli(env, "db", "migrate")
+    cli(env, "catalog", "publish", str(SAMPLES / "catalog"))
+    valid = encode_raw([Tick(0)])
+    producer = Producer({"bootstrap.servers": local_servers.kafka_brokers})
+    for bad in (valid[: len(valid) // 2], encode_alerts([]), b"\xc3\x01" + b"\xff" * 8):
+        producer.produce(f"{env['CDR_TOPIC_PREFIX']}.raw", value=bad, partition=1)
+    producer.flush(10)
+    with running_worker(env, tmp_path / "worker.log") as worker:
+        cli(env, "produce", str(poison))
+        got = wait_for_export(env, expected, tmp_path / "stream", 120, worker)
+        assert worker.poll() is None
+    assert_same(got, expected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -246,3 +247,22 @@ def test_jsonl_byte_order_mark_and_offsets(tmp_path: Path) -> None:
     assert cdr.start == utc(2024, 7, 1, 10)
     assert cdr.start is not None
     assert cdr.start.tzinfo == timezone(timedelta(hours=-5))
+
+
+def test_a_huge_field_is_a_bad_record_cut_for_the_report(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    record = {
+        "cdr_id": "big-1",
+        "account": "1000",
+        "caller": "1",
+        "callee": "4" * 10_000_000,
+        "start": "2026-03-20T09:00:00Z",
+        "duration": 60,
+        "provider": "p",
+    }
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    (cdr,) = read_cdrs(path)
+    assert cdr.cdr_id == "big-1"
+    assert cdr.defect is not None and cdr.defect.reason == "bad_record"
+    assert "callee is 10000000 characters long" in cdr.defect.detail
+    assert len(cdr.callee) == 256

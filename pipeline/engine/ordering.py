@@ -35,9 +35,9 @@ class OrderedMerge:
 
     __slots__ = ("_heap", "_watermarks", "sources")
 
-    def __init__(self, sources: int) -> None:
+    def __init__(self, sources: int, watermarks: dict[int, int] | None = None) -> None:
         self.sources = sources
-        self._watermarks: dict[int, int] = {}
+        self._watermarks: dict[int, int] = dict(watermarks or {})
         self._heap: list[tuple[int, int, str, PartyWork]] = []
 
     def add(self, items: Iterable[PartyWork | Tick]) -> list[PartyWork]:
@@ -56,6 +56,10 @@ class OrderedMerge:
         if len(self._watermarks) < self.sources:
             return -1
         return min(self._watermarks.values())
+
+    def watermarks(self) -> dict[int, int]:
+        """The last watermark of each source (to store, and restore after a restart)."""
+        return dict(self._watermarks)
 
     def pending(self) -> int:
         return len(self._heap)

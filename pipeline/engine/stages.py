@@ -6,6 +6,7 @@ send what comes back, so everything here is tested without Kafka.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +47,7 @@ class StageOutput:
     balances: list[BalanceSnapshot] = field(default_factory=list)
     work: dict[tuple[str, int], list[PartyWork | Tick]] = field(default_factory=dict)
     dead: list[tuple[str, str]] = field(default_factory=list)  # (reason, detail)
+    applied: list[PartyWork] = field(default_factory=list)  # work released and applied
     state: dict[str, bytes | None] = field(default_factory=dict)
     duplicates: int = 0
 
@@ -220,12 +222,16 @@ class PartyStage(_Stage):
         scan: Scan | None = None,
     ) -> None:
         super().__init__(catalog, frozenset({kind}), load, scan)
+        self._scan = scan
         self.kind = kind
         self.sources = sources
         self.merges: dict[int, OrderedMerge] = {}
 
     def process(self, partition: int, items: Sequence[PartyWork | Tick]) -> StageOutput:
-        merge = self.merges.setdefault(partition, OrderedMerge(self.sources))
+        merge = self.merges.get(partition)
+        if merge is None:
+            merge = self.merges[partition] = OrderedMerge(self.sources, self._marks(partition))
+        before = merge.watermarks()
         self.store.seen.use_partition(partition)
         out = StageOutput()
         last_seq, last_at = -1, EPOCH
@@ -241,7 +247,18 @@ class PartyStage(_Stage):
             last_seq = work.seq
             deferred = Deferred(self.kind, work.party, work.posting, work.usage)
             self._collect(self.book.apply(deferred, cause), out)
-        return self._finish(out, last_seq, last_at)
+            out.applied.append(work)
+        self._finish(out, last_seq, last_at)
+        for source, mark in merge.watermarks().items():
+            if before.get(source) != mark:  # watermarks are state: a restart needs them
+                out.state[f"w|{partition}|{source}"] = json.dumps([source, mark]).encode()
+        return out
+
+    def _marks(self, partition: int) -> dict[int, int]:
+        if self._scan is None:
+            return {}
+        marks = (json.loads(value) for value in self._scan(f"w|{partition}|"))
+        return {int(source): int(mark) for source, mark in marks}
 
     def pending(self) -> int:
         return sum(merge.pending() for merge in self.merges.values())

@@ -180,3 +180,21 @@ def test_stage_state_survives_a_restart_through_its_table_entries() -> None:
     postings = [serialize.posting_line(p) for o in outputs for p in o.postings]
     assert canonical(postings) == canonical([serialize.posting_line(p) for p in whole.postings])
     assert sum(1 for k in table if k.startswith("s|")) == 2  # one entry per batch, not per id
+
+
+def test_party_stage_watermarks_survive_a_restart() -> None:
+    from pipeline.engine.ordering import OrderedMerge
+
+    catalog, _ = sample_events()
+    table: dict[str, bytes] = {}
+
+    def scan(prefix: str) -> list[bytes]:
+        return [v for k, v in table.items() if k.startswith(prefix)]
+
+    first = PartyStage(catalog, PartyType.PROVIDER, 2, table.get, scan)
+    out = first.process(1, [Tick(10, source=0)])
+    table.update({k: v for k, v in out.state.items() if v is not None})
+    restarted = PartyStage(catalog, PartyType.PROVIDER, 2, table.get, scan)
+    work = PartyWork(5, 0, "carrier-a")  # an opening: nothing to post, state to create
+    assert restarted.process(1, [work, Tick(7, source=1)]).applied == [work]
+    assert OrderedMerge(2, {0: 10, 1: 7}).watermark == 7

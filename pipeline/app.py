@@ -77,6 +77,16 @@ class Pipeline:
         self.rating: RatingStage | None = None
         self.resellers: PartyStage | None = None
         self.providers: PartyStage | None = None
+        self.rebalances = 0  # agents drop their own per-partition bookkeeping when it moves
+        self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
+
+    async def _on_revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
+        """Partitions move: memory copies of their state may go stale elsewhere; drop all."""
+        self.rebalances += 1
+        for stage in (self.rating, self.resellers, self.providers):
+            if stage is not None:
+                stage.forget()
+        log.info("partitions revoked; stage memory dropped")
 
     def _load(self, table: str) -> Any:
         store = self.tables[table]

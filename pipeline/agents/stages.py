@@ -87,8 +87,14 @@ def _held_agent(
         owners: dict[int, Any] = {}  # id(work item) -> its event
         waiting: dict[Any, int] = {}  # event -> its items not yet applied
         queues: dict[int, deque[Any]] = {}  # partition -> its events not yet acknowledged
+        seen_rebalances = p.rebalances
         async for event in stream.noack().events():  # type: ignore[attr-defined]
             await p.catalog_ready.wait()
+            if p.rebalances != seen_rebalances:  # unacknowledged events are read again
+                owners.clear()
+                waiting.clear()
+                queues.clear()
+                seen_rebalances = p.rebalances
             message = event.message
             try:
                 items = decode_work(event.value)

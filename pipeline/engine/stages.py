@@ -111,6 +111,10 @@ class _Stage:
         self.owns = owns
         self.book = self.store.book(catalog, owns)
 
+    def forget(self) -> None:
+        """Drop what memory holds (partitions moved): the table is read again on use."""
+        self.store.forget()
+
     def set_catalog(self, catalog: Catalog) -> None:
         """A newly published catalog applies to the events processed from now on."""
         self.book.catalog = catalog
@@ -259,6 +263,12 @@ class PartyStage(_Stage):
             return {}
         marks = (json.loads(value) for value in self._scan(f"w|{partition}|"))
         return {int(source): int(mark) for source, mark in marks}
+
+    def forget(self) -> None:
+        """Also drop the merges: their held messages are read again by whoever owns the
+        partition now, and the watermarks are in the table."""
+        super().forget()
+        self.merges.clear()
 
     def pending(self) -> int:
         return sum(merge.pending() for merge in self.merges.values())

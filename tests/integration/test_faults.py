@@ -155,3 +155,33 @@ def test_work_held_back_survives_a_worker_restart(
     with running_worker(env, tmp_path / "worker2.log") as worker:
         got = wait_for_export(env, expected, tmp_path / "stream", 120, worker)
     assert_same(got, expected)
+
+
+def test_a_second_worker_joining_mid_stream_gives_the_same_totals(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    import socket
+
+    def free_port() -> str:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            return str(probe.getsockname()[1])
+
+    data = generated(tmp_path, 30_000)
+    env = isolated_env(base_env(local_servers), tmp_path)
+    expected = offline(tmp_path, data / "catalog", [str(data / "cdrs.csv")], [])
+    cli(env, "db", "migrate")
+    cli(env, "catalog", "publish", str(data / "catalog"))
+    first = dict(env, CDR_METRICS_PORT=free_port())
+    second = dict(env, CDR_METRICS_PORT=free_port(), CDR_WORKER_DATA_DIR=str(tmp_path / "w2"))
+    with running_worker(first, tmp_path / "worker1.log") as one:
+        cli(env, "produce", str(data / "cdrs.csv"))
+        deadline = time.monotonic() + 120
+        while rated_rows(env) < 1_000:
+            assert time.monotonic() < deadline, "nothing reached ClickHouse"
+            time.sleep(0.2)
+        with running_worker(second, tmp_path / "worker2.log") as two:
+            got = wait_for_export(env, expected, tmp_path / "stream", 300, one)
+            assert one.poll() is None and two.poll() is None
+    assert_same(got, expected)
+    assert "partitions revoked" in (tmp_path / "worker1.log").read_text(errors="replace")

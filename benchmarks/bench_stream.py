@@ -68,6 +68,7 @@ def main() -> None:
     parser.add_argument("--providers", type=int, default=100)
     parser.add_argument("--rate", type=float, default=0, help="CDRs/s to send (0: flat out)")
     parser.add_argument("--chunk", type=int, default=2_000, help="CDRs per send call")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes")
     args = parser.parse_args()
     root = data(args)
 
@@ -85,8 +86,14 @@ def main() -> None:
         db.migrate()
     catalog, _ = publish_catalog(settings, root / "catalog")
     events = time_order(list(read_cdrs(root / "cdrs.csv")), [])
-    log = Path(f"/tmp/{name}.log")
-    worker = start_worker(env, log)
+    workers = [
+        start_worker(
+            dict(env, CDR_METRICS_PORT=str(19108 + i), CDR_WORKER_DATA_DIR=f"/tmp/{name}-{i}"),
+            Path(f"/tmp/{name}-{i}.log"),
+        )
+        for i in range(args.workers)
+    ]
+    time.sleep(5 * (args.workers - 1))  # let the group settle after the last join
     try:
         producer = EventProducer(settings, catalog)
         base = run_base()
@@ -108,10 +115,12 @@ def main() -> None:
                 rows = db.rows(f"SELECT count() AS n FROM {name}.rated_cdrs")
                 count = int(str(rows[0]["n"]))
             seen = db.rows(f"SELECT cdr_id, version FROM {name}.rated_cdrs")
-        worker_cpu = _cpu_seconds(worker.pid)
+        worker_cpu = sum(_cpu_seconds(w.pid) for w in workers)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(60)
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(60)
     index = {cdr.cdr_id: i for i, cdr in enumerate(events)}  # type: ignore[union-attr]
     latencies = sorted(
         int(str(r["version"])) / 1000 - sent_at[index[str(r["cdr_id"])] // args.chunk] for r in seen
@@ -127,7 +136,10 @@ def main() -> None:
         f"latency produce -> visible: p50 {statistics.median(latencies):.2f} s, "
         f"p99 {latencies[int(0.99 * (total - 1))]:.2f} s, max {latencies[-1]:.2f} s"
     )
-    print(f"worker CPU {worker_cpu:.1f} s ({worker_cpu / total * 1e6:.0f} us per CDR)")
+    print(
+        f"{args.workers} worker(s) CPU {worker_cpu:.1f} s "
+        f"({worker_cpu / total * 1e6:.0f} us per CDR)"
+    )
 
 
 def _cpu_seconds(pid: int) -> float:

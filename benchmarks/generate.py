@@ -119,8 +119,10 @@ def write_catalog(out: Path, codes: int, accounts: int, providers: int, seed: in
             f"  c{c}: {{tariff: retail, reseller: {reseller}, balance_control: postpaid, "
             f"credit_limit: '100000', opening_balance: '100'}}"
         )
-    lines.append("accounts:")
-    lines.extend(f"  'a{a}': {{customer: c{a % customers}}}" for a in range(accounts))
+    lines.append("accounts_file: accounts.csv")
+    with (out / "accounts.csv").open("w", encoding="utf-8") as listed:
+        listed.write("account,customer\n")
+        listed.writelines(f"a{a},c{a % customers}\n" for a in range(accounts))
     lines.append("providers:")
     lines.extend(
         f"  p{p}: {{tariff: buy, currency: USD, daily_minutes_limit: 100000}}"

@@ -14,6 +14,7 @@ from pipeline.catalog.decks import read_deck
 from pipeline.catalog.model import UTC, Account, Catalog, Customer, Provider, Reseller
 from pipeline.catalog.parties import (
     read_accounts,
+    read_accounts_file,
     read_customers,
     read_packages,
     read_providers,
@@ -36,6 +37,7 @@ TOP_KEYS = (
     "resellers",
     "customers",
     "accounts",
+    "accounts_file",
     "providers",
     "packages",
 )
@@ -117,6 +119,13 @@ class _Loader:
         resellers = read_resellers(top, currency, tariffs)
         customers = read_customers(top, currency, tariffs, resellers, packages)
         accounts = read_accounts(top, customers)
+        accounts_file = top.optional("accounts_file", as_text)
+        if accounts_file:
+            text = self._read_extra(top, "accounts_file", accounts_file)
+            listed = read_accounts_file(accounts_file, text or "", customers, self.errors)
+            for ident in sorted(accounts.keys() & listed.keys()):
+                top.error("accounts_file", f"account {ident!r} is also in catalog.yaml")
+            accounts |= listed
         providers = read_providers(top, currency, tariffs)
         check_exchange(top, rates, tariffs, resellers, customers, accounts, providers)
         return Catalog(
@@ -162,6 +171,23 @@ class _Loader:
                 business_hours=read_hours(fields, "business_hours", hours),
             )
         return tariffs
+
+    def _read_extra(self, fields: Fields, key: str, name: str) -> str | None:
+        """A further file the catalog names (relative to its directory), kept for publishing."""
+        if PurePath(name).is_absolute() or ".." in PurePath(name).parts:
+            fields.error(key, f"{name!r} must be a path inside the catalog directory")
+            return None
+        try:
+            data = (self.directory / name).read_bytes()
+        except OSError as error:
+            fields.error(key, f"file {name!r} cannot be read: {error.strerror}")
+            return None
+        self.files[name] = data
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            self.errors.append(f"{name}: not UTF-8 text (bad byte at offset {error.start})")
+            return None
 
     def _deck(self, fields: Fields) -> Deck:
         """The deck a tariff names, read once per file even when tariffs share it."""

@@ -1,0 +1,78 @@
+"""Baseline for the pipeline: the same raw CDRs consumed from Kafka and inserted into
+ClickHouse with no logic (decode, a row per CDR, batched insert). Compare with
+bench_stream.py on the same data: `python -m benchmarks.bench_passthrough`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+import uuid
+
+from confluent_kafka import Consumer
+
+from benchmarks.bench_stream import data
+from pipeline.cdrs.model import RawCdr
+from pipeline.cdrs.readers import read_cdrs
+from pipeline.engine import serialize
+from pipeline.engine.events import Sequenced
+from pipeline.engine.ordering import time_order
+from pipeline.engine.records import unrated
+from pipeline.kafka.admin import ensure_topics
+from pipeline.kafka.produce import EventProducer, publish_catalog, run_base
+from pipeline.schemas.codec import decode_raw
+from pipeline.settings import Settings
+from pipeline.warehouse.server import ServerWarehouse
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cdrs", type=int, default=100_000)
+    parser.add_argument("--codes", type=int, default=50_000)
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--providers", type=int, default=100)
+    args = parser.parse_args()
+    root = data(args)
+    name = f"pass{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ, CDR_TOPIC_PREFIX=name, CDR_CLICKHOUSE_DATABASE=name)
+    settings = Settings.from_env(env)
+    ensure_topics(settings)
+    with ServerWarehouse.from_settings(settings) as db:
+        db.migrate()
+    catalog, _ = publish_catalog(settings, root / "catalog")
+    events = time_order(list(read_cdrs(root / "cdrs.csv")), [])
+    consumer = Consumer(
+        {
+            "bootstrap.servers": settings.kafka_brokers,
+            "group.id": name,
+            "auto.offset.reset": "earliest",
+            "enable.auto.commit": False,
+        }
+    )
+    consumer.subscribe([f"{name}.raw"])
+    began = time.time()
+    EventProducer(settings, catalog).send(events, run_base())
+    inserted = 0
+    with ServerWarehouse.from_settings(settings) as db:
+        while inserted < len(events):
+            messages = consumer.consume(200, 1.0)
+            rows = []
+            for message in messages:
+                value = message.value()
+                if message.error() or value is None:
+                    continue
+                for item in decode_raw(value):
+                    if isinstance(item, Sequenced) and isinstance(item.event, RawCdr):
+                        rows.append(serialize.rated_row(unrated(item.event, "", ""), 1))
+            if rows:
+                db.insert("rated_cdrs", rows)
+                consumer.commit(asynchronous=False)
+                inserted += len(rows)
+    elapsed = time.time() - began
+    consumer.close()
+    print(f"pass-through: {inserted} CDRs in {elapsed:.1f} s = {inserted / elapsed:,.0f} CDRs/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -77,7 +77,7 @@ class Settings:
     app_id: str = "cdr-pipeline"
     worker_data_dir: Path = Path(".local/worker")
     sink_batch_rows: int = 20_000
-    sink_flush_seconds: float = 1.0
+    sink_flush_seconds: float = 0.5
     produce_batch: int = 500
     metrics_port: int = 9108
     catalog_dir: Path | None = None

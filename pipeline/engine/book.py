@@ -254,10 +254,6 @@ class Book:
         alerts = self.count(work.party_type, work.party, work.usage)
         return Outcome(postings=outcome.postings, alerts=outcome.alerts + tuple(alerts))
 
-    def reset_package(self, customer: str, package: str) -> None:
-        """The explicit reset command: the customer's package starts over."""
-        self.packages.pop((customer, package), None)
-
     def balance_line(self, party_type: PartyType, party: str) -> BalanceLine:
         state = self.state(party_type, party)
         catalog = self.catalog

@@ -73,9 +73,6 @@ class Deck:
     def codes(self) -> frozenset[str]:
         return frozenset(self._by_code)
 
-    def rows_of(self, code: str) -> tuple[DeckRow, ...]:
-        return self._by_code.get(code, ())
-
     def find(
         self, number: str, at: int, timezone: ZoneInfo, hours: BusinessHours
     ) -> tuple[DeckRow | None, bool]:

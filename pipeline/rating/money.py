@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 MICRO = 1_000_000  # storage and ledger unit: 1e-6 of the currency unit
@@ -83,11 +82,6 @@ def to_rate_units(value: Decimal) -> int:
     return _scaled(value, RATE_SCALE, "rate")
 
 
-def from_micro(units: int) -> Decimal:
-    """Micro-units back to an exact Decimal."""
-    return Decimal(units).scaleb(-6)
-
-
 def format_micro(units: int) -> str:
     """A decimal string for output: exact, trailing zeros trimmed to at least 2 places."""
     sign = "-" if units < 0 else ""
@@ -109,21 +103,3 @@ def round_div(numerator: int, denominator: int, rounding: Rounding) -> int:
     ):
         quotient += 1
     return -quotient if negative else quotient
-
-
-def round_micro(value: Decimal) -> int:
-    """A Decimal rounded half-up to micro-units (commissions and other derived amounts)."""
-    scaled = value * MICRO
-    numerator, denominator = scaled.as_integer_ratio()
-    return round_div(numerator, denominator, Rounding.HALF_UP)
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    """An exact amount with its ISO 4217 currency."""
-
-    micro: int
-    currency: str
-
-    def __str__(self) -> str:
-        return f"{format_micro(self.micro)} {self.currency}"

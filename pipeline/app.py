@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import faust
 
 from pipeline.catalog.model import Catalog, PartyType
 from pipeline.engine.stages import PartyStage, RatingStage
 from pipeline.metrics import Metrics
-from pipeline.schemas.codec import DeadLetter, encode_dead_letter
+from pipeline.schemas.codec import DeadLetter, DecodeError, encode_dead_letter
 from pipeline.settings import Settings
 from pipeline.topics import TopicNames
 
 log = logging.getLogger("cdr.app")
+T = TypeVar("T")
 
 
 class Pipeline:
@@ -153,6 +155,22 @@ class Pipeline:
             behind = consumer.highwater(tp) - (read + 1 if read is not None else 0)
             lag[tp.topic] = lag.get(tp.topic, 0) + max(behind, 0)
         return lag
+
+    async def decoded(self, event: Any, decode: Callable[[bytes], T]) -> T | None:
+        """The event's value decoded, or None after dead-lettering it with the reason."""
+        try:
+            return decode(event.value)
+        except DecodeError as error:
+            message = event.message
+            await self.dead_letter(
+                message.topic,
+                message.partition,
+                message.offset,
+                error.reason,
+                error.detail,
+                event.value,
+            )
+            return None
 
     async def dead_letter(
         self, topic: str, partition: int, offset: int, reason: str, detail: str, payload: bytes

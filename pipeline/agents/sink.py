@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import AsyncIterable, Callable, Sequence
@@ -12,7 +13,6 @@ from pipeline.app import Pipeline
 from pipeline.engine import serialize
 from pipeline.engine.book import BalanceLine
 from pipeline.schemas import codec
-from pipeline.schemas.codec import DecodeError
 
 log = logging.getLogger("cdr.sink")
 MAX_MESSAGES = 200  # per insert; each message carries up to a few hundred records
@@ -83,26 +83,20 @@ def _sink(
             rows: list[dict[str, Any]] = []
             ends: list[float] = []
             for event in events:
-                message = event.message
-                try:
-                    more, finished = to_rows(event.value, version)
-                    rows.extend(more)
-                    ends.extend(finished)
-                except DecodeError as error:
-                    await p.dead_letter(
-                        message.topic,
-                        message.partition,
-                        message.offset,
-                        error.reason,
-                        error.detail,
-                        event.value,
-                    )
+                decoded = await p.decoded(event, functools.partial(_at_version, to_rows, version))
+                if decoded is not None:
+                    rows.extend(decoded[0])
+                    ends.extend(decoded[1])
             if rows:
                 await _insert_until_done(p, loop, warehouse, table, rows)
                 p.metrics.sink(table, len(rows), ends)
 
     agent.__name__ = f"sink_{table}"
     return agent
+
+
+def _at_version(to_rows: Callable[[bytes, int], Rows], version: int, data: bytes) -> Rows:
+    return to_rows(data, version)
 
 
 async def _insert_until_done(

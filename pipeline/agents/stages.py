@@ -11,7 +11,7 @@ from pipeline.agents.publish import publish
 from pipeline.app import Pipeline
 from pipeline.engine.events import PartyWork, Sequenced, Tick
 from pipeline.engine.stages import StageOutput
-from pipeline.schemas.codec import DecodeError, decode_raw, decode_work
+from pipeline.schemas.codec import decode_raw, decode_work
 
 
 def register(p: Pipeline) -> None:
@@ -49,17 +49,8 @@ def _agent(
         async for event in stream.events():  # type: ignore[attr-defined]
             await p.catalog_ready.wait()
             message = event.message
-            try:
-                items = decode(event.value)
-            except DecodeError as error:
-                await p.dead_letter(
-                    message.topic,
-                    message.partition,
-                    message.offset,
-                    error.reason,
-                    error.detail,
-                    event.value,
-                )
+            items = await p.decoded(event, decode)
+            if items is None:
                 continue
             began = time.perf_counter()
             out = process(message.partition, items)
@@ -96,17 +87,8 @@ def _held_agent(
                 queues.clear()
                 seen_rebalances = p.rebalances
             message = event.message
-            try:
-                items = decode_work(event.value)
-            except DecodeError as error:
-                await p.dead_letter(
-                    message.topic,
-                    message.partition,
-                    message.offset,
-                    error.reason,
-                    error.detail,
-                    event.value,
-                )
+            items = await p.decoded(event, decode_work)
+            if items is None:
                 waiting[event] = 0
                 queues.setdefault(message.partition, deque()).append(event)
                 _ack_in_order(queues[message.partition], waiting)

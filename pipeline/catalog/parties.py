@@ -190,12 +190,17 @@ def read_accounts(top: Fields, customers: Mapping[str, Customer]) -> dict[str, A
     accounts: dict[str, Account] = {}
     for ident, value in top.entries("accounts"):
         fields = top.section(f"accounts.{ident}", value, ACCOUNT_KEYS)
-        customer = reference(fields, "customer", customers, "customer", required=True)
-        funds_from = reference(fields, "funds_from", customers, "customer") or None
-        owner = customers.get(customer)
-        limit = _daily_limit(fields, owner.timezone if owner else UTC)
-        accounts[ident] = Account(ident, customer, funds_from, limit)
+        accounts[ident] = _account(ident, fields, customers)
     return accounts
+
+
+def _account(ident: str, fields: Fields, customers: Mapping[str, Customer]) -> Account:
+    """An account from its fields, wherever they were written (catalog.yaml or a CSV)."""
+    customer = reference(fields, "customer", customers, "customer", required=True)
+    funds_from = reference(fields, "funds_from", customers, "customer") or None
+    owner = customers.get(customer)
+    limit = _daily_limit(fields, owner.timezone if owner else UTC)
+    return Account(ident, customer, funds_from, limit)
 
 
 def read_providers(top: Fields, currency: str, tariffs: Collection[str]) -> dict[str, Provider]:
@@ -337,9 +342,5 @@ def read_accounts_file(
         if ident in accounts:
             fields.error(None, f"account {ident!r} is listed twice")
             continue
-        customer = reference(fields, "customer", customers, "customer", required=True)
-        funds_from = reference(fields, "funds_from", customers, "customer") or None
-        owner = customers.get(customer)
-        limit = _daily_limit(fields, owner.timezone if owner else UTC)
-        accounts[ident] = Account(ident, customer, funds_from, limit)
+        accounts[ident] = _account(ident, fields, customers)
     return accounts

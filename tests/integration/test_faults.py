@@ -101,62 +101,6 @@ def test_kafka_broker_restarted_mid_stream(local_servers: LocalServers, tmp_path
     assert_same(got, expected)
 
 
-def test_work_held_back_survives_a_worker_restart(
-    local_servers: LocalServers, tmp_path: Path
-) -> None:
-    """Reseller and provider work waiting for a watermark is not lost when the worker stops."""
-    from collections import defaultdict
-
-    from confluent_kafka import Producer
-
-    from pipeline.catalog.loader import load_catalog
-    from pipeline.engine.events import Sequenced, Tick
-    from pipeline.engine.routing import Router, partition_of
-    from pipeline.schemas.codec import encode_raw
-    from tests.integration.test_stream import SAMPLE_ARGS, SAMPLE_CDRS, SAMPLES
-    from tests.unit.engine.test_stages import sample_events
-
-    env = isolated_env(base_env(local_servers), tmp_path, partitions=4)
-    expected = offline(tmp_path, SAMPLES / "catalog", SAMPLE_CDRS, SAMPLE_ARGS)
-    cli(env, "db", "migrate")
-    cli(env, "catalog", "publish", str(SAMPLES / "catalog"))
-    catalog, events = sample_events()
-    assert catalog.version == load_catalog(SAMPLES / "catalog").version
-    router = Router(catalog)
-    base = 1 << 62  # after the openings the publish command numbered
-    batches: dict[int, list[Sequenced | Tick]] = defaultdict(list)
-    for i, event in enumerate(events):
-        batches[partition_of(router.key(event), 4)].append(Sequenced(base + i, event))
-    silent = max(batches, key=lambda p: len(batches[p]))  # this partition sends no watermark
-    last = base + len(events) - 1
-    producer = Producer({"bootstrap.servers": local_servers.kafka_brokers})
-    raw = f"{env['CDR_TOPIC_PREFIX']}.raw"
-    for partition in range(4):
-        items = batches[partition] + ([] if partition == silent else [Tick(last)])
-        producer.produce(raw, value=encode_raw(items), partition=partition)
-    producer.flush(10)
-
-    database = env["CDR_CLICKHOUSE_DATABASE"]
-    log = tmp_path / "worker.log"
-    with running_worker(env, log) as worker:
-        deadline = time.monotonic() + 90
-        while rated_rows(env) < 35:
-            assert worker.poll() is None and time.monotonic() < deadline, "CDRs never rated"
-            time.sleep(0.5)
-        time.sleep(3)
-        with warehouse(env) as db:
-            held = db.rows(
-                f"SELECT count() AS n FROM {database}.postings FINAL WHERE party_type = 'provider'"
-            )
-        assert int(str(held[0]["n"])) == 0, "provider work was applied without its watermark"
-    # the worker has stopped with that work held back; now the watermark arrives
-    producer.produce(raw, value=encode_raw([Tick(last)]), partition=silent)
-    producer.flush(10)
-    with running_worker(env, tmp_path / "worker2.log") as worker:
-        got = wait_for_export(env, expected, tmp_path / "stream", 120, worker)
-    assert_same(got, expected)
-
-
 def test_a_second_worker_joining_mid_stream_gives_the_same_totals(
     local_servers: LocalServers, tmp_path: Path
 ) -> None:

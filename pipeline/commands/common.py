@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -91,3 +92,18 @@ def cdr_input_options(func: F) -> F:
     for option in reversed(options):
         func = option(func)
     return func
+
+
+out_option = click.option(
+    "--out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Directory for rated.jsonl, postings.jsonl, alerts.jsonl, balances.jsonl.",
+)
+
+
+def check_inputs(inputs: tuple[Path, ...]) -> None:
+    """Every CDR file named must exist (one-line error otherwise)."""
+    for path in inputs:
+        if not path.is_file():
+            raise CliError(f"{path}: no such CDR file")

@@ -8,7 +8,13 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from pipeline.commands.common import CliError, cdr_input_options, user_errors
+from pipeline.commands.common import (
+    CliError,
+    cdr_input_options,
+    check_inputs,
+    out_option,
+    user_errors,
+)
 
 
 @click.command()
@@ -19,12 +25,7 @@ from pipeline.commands.common import CliError, cdr_input_options, user_errors
     type=click.Path(path_type=Path),
     help="Catalog directory (catalog.yaml and rate-deck CSV files).",
 )
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Directory for rated.jsonl, postings.jsonl, alerts.jsonl, balances.jsonl.",
-)
+@out_option
 @click.option(
     "--payments",
     type=click.Path(path_type=Path),
@@ -57,9 +58,7 @@ def rate(
     """Rate CDR files offline with the full billing engine (no servers needed)."""
     from pipeline.offline.run import RunOptions, run
 
-    for path in inputs:
-        if not path.is_file():
-            raise CliError(f"{path}: no such CDR file")
+    check_inputs(inputs)
     options = RunOptions(
         catalog=catalog_dir,
         out=out,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from pipeline.commands.common import CliError, cdr_input_options, user_errors
+from pipeline.commands.common import cdr_input_options, check_inputs, user_errors
 from pipeline.settings import Settings
 
 
@@ -55,9 +55,7 @@ def produce(
     from pipeline.kafka.admin import ensure_topics
     from pipeline.kafka.produce import produce_files
 
-    for path in inputs:
-        if not path.is_file():
-            raise CliError(f"{path}: no such CDR file")
+    check_inputs(inputs)
     settings = Settings.from_env()
     ensure_topics(settings)
     count = produce_files(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pipeline.commands.common import CliError, user_errors
+from pipeline.commands.common import CliError, out_option, user_errors
 
 if TYPE_CHECKING:
     from pipeline.warehouse.server import ServerWarehouse
@@ -66,12 +66,7 @@ def migrate() -> None:
 
 
 @click.command()
-@click.option(
-    "--out",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="Directory for rated.jsonl, postings.jsonl, alerts.jsonl, balances.jsonl.",
-)
+@out_option
 @click.option(
     "--warehouse",
     type=click.Path(path_type=Path),

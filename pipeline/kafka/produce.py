@@ -27,12 +27,17 @@ from pipeline.settings import Settings
 from pipeline.topics import TopicNames
 
 UTC_ZONE = ZoneInfo("UTC")
-SEQ_EPOCH = 1_600_000_000  # seconds; a run's events are numbered from (now - this) << 32
+SEQ_EPOCH = 1_600_000_000  # seconds; a run's events are numbered from its start time
+RUN_BITS = 20  # a million events per millisecond of start time; good for 270 years
 
 
 def run_base(now: float | None = None) -> int:
-    """The first seq of a run: later runs number after earlier ones (up to 2**32 events)."""
-    return (int(time.time() if now is None else now) - SEQ_EPOCH) << 32
+    """The first seq of a run, from its start in milliseconds: a run started later numbers
+    its events after an earlier one's (two runs started within the same second used to
+    share numbers). A run of N events needs N / 2**20 ms before the next one starts.
+    """
+    started = time.time() if now is None else now
+    return int((started - SEQ_EPOCH) * 1000) << RUN_BITS
 
 
 class EventProducer:

@@ -12,15 +12,12 @@ import uuid
 
 from confluent_kafka import Consumer
 
-from benchmarks.bench_stream import data
+from benchmarks.bench_stream import add_data_arguments, data, prepare
 from pipeline.cdrs.model import RawCdr
-from pipeline.cdrs.readers import read_cdrs
 from pipeline.engine import serialize
 from pipeline.engine.events import Sequenced
-from pipeline.engine.ordering import time_order
 from pipeline.engine.records import unrated
-from pipeline.kafka.admin import ensure_topics
-from pipeline.kafka.produce import EventProducer, publish_catalog, run_base
+from pipeline.kafka.produce import EventProducer, run_base
 from pipeline.schemas.codec import decode_raw
 from pipeline.settings import Settings
 from pipeline.warehouse.server import ServerWarehouse
@@ -28,20 +25,13 @@ from pipeline.warehouse.server import ServerWarehouse
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cdrs", type=int, default=100_000)
-    parser.add_argument("--codes", type=int, default=50_000)
-    parser.add_argument("--accounts", type=int, default=10_000)
-    parser.add_argument("--providers", type=int, default=100)
+    add_data_arguments(parser)
     args = parser.parse_args()
     root = data(args)
     name = f"pass{uuid.uuid4().hex[:8]}"
     env = dict(os.environ, CDR_TOPIC_PREFIX=name, CDR_CLICKHOUSE_DATABASE=name)
     settings = Settings.from_env(env)
-    ensure_topics(settings)
-    with ServerWarehouse.from_settings(settings) as db:
-        db.migrate()
-    catalog, _ = publish_catalog(settings, root / "catalog")
-    events = time_order(list(read_cdrs(root / "cdrs.csv")), [])
+    catalog, events = prepare(settings, root)
     consumer = Consumer(
         {
             "bootstrap.servers": settings.kafka_brokers,

@@ -17,8 +17,11 @@ import uuid
 from pathlib import Path
 
 from benchmarks.generate import write_catalog, write_cdrs
+from pipeline.catalog.model import Catalog
+from pipeline.cdrs.model import RawCdr
 from pipeline.cdrs.readers import read_cdrs
 from pipeline.engine.ordering import time_order
+from pipeline.engine.records import Payment
 from pipeline.kafka.admin import ensure_topics
 from pipeline.kafka.produce import EventProducer, publish_catalog, run_base
 from pipeline.settings import Settings
@@ -44,6 +47,23 @@ def data(args: argparse.Namespace) -> Path:
     return root
 
 
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The generated data's size, the same for every end-to-end benchmark."""
+    parser.add_argument("--cdrs", type=int, default=100_000)
+    parser.add_argument("--codes", type=int, default=50_000)
+    parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--providers", type=int, default=100)
+
+
+def prepare(settings: Settings, root: Path) -> tuple[Catalog, list[RawCdr | Payment]]:
+    """Topics and schema created, the catalog published, the CDRs read in offline order."""
+    ensure_topics(settings)
+    with ServerWarehouse.from_settings(settings) as db:
+        db.migrate()
+    catalog, _ = publish_catalog(settings, root / "catalog")
+    return catalog, time_order(list(read_cdrs(root / "cdrs.csv")), [])
+
+
 def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     worker = subprocess.Popen(
         [sys.executable, "-m", "pipeline.cli", "worker"],
@@ -62,10 +82,7 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cdrs", type=int, default=100_000)
-    parser.add_argument("--codes", type=int, default=50_000)
-    parser.add_argument("--accounts", type=int, default=10_000)
-    parser.add_argument("--providers", type=int, default=100)
+    add_data_arguments(parser)
     parser.add_argument("--rate", type=float, default=0, help="CDRs/s to send (0: flat out)")
     parser.add_argument("--chunk", type=int, default=2_000, help="CDRs per send call")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
@@ -81,11 +98,7 @@ def main() -> None:
         CDR_WORKER_DATA_DIR=f"/tmp/{name}",
     )
     settings = Settings.from_env(env)
-    ensure_topics(settings)
-    with ServerWarehouse.from_settings(settings) as db:
-        db.migrate()
-    catalog, _ = publish_catalog(settings, root / "catalog")
-    events = time_order(list(read_cdrs(root / "cdrs.csv")), [])
+    catalog, events = prepare(settings, root)
     workers = [
         start_worker(
             dict(env, CDR_METRICS_PORT=str(19108 + i), CDR_WORKER_DATA_DIR=f"/tmp/{name}-{i}"),

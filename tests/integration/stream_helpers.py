@@ -17,6 +17,21 @@ from pipeline.warehouse.export import export_outputs
 from pipeline.warehouse.server import ServerWarehouse
 
 OUTPUTS = ("rated.jsonl", "postings.jsonl", "alerts.jsonl", "balances.jsonl")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def generated(tmp: Path, cdrs: int, codes: int, accounts: int, providers: int) -> Path:
+    """A generated catalog and CDR file (benchmarks/generate.py) under `tmp/gen`."""
+    data = tmp / "gen"
+    sizes = {"--cdrs": cdrs, "--codes": codes, "--accounts": accounts, "--providers": providers}
+    arguments = [str(part) for pair in sizes.items() for part in pair]
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks.generate", "--out", str(data), *arguments],
+        check=True,
+        cwd=REPO,
+        capture_output=True,
+    )
+    return data
 
 
 def isolated_env(base: dict[str, str], work: Path, partitions: int = 4) -> dict[str, str]:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,7 @@ import pytest
 from tests.integration.conftest import LocalServers
 from tests.integration.stream_helpers import (
     cli,
+    generated,
     isolated_env,
     running_worker,
     sorted_outputs,
@@ -69,27 +68,7 @@ def test_samples_stream_equals_offline_and_a_replay_changes_nothing(
 
 
 def test_generated_100k_stream_equals_offline(local_servers: LocalServers, tmp_path: Path) -> None:
-    data = tmp_path / "gen"
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "benchmarks.generate",
-            "--out",
-            str(data),
-            "--cdrs",
-            "100000",
-            "--codes",
-            "5000",
-            "--accounts",
-            "2000",
-            "--providers",
-            "20",
-        ],
-        check=True,
-        cwd=REPO,
-        capture_output=True,
-    )
+    data = generated(tmp_path, 100_000, codes=5_000, accounts=2_000, providers=20)
     env = isolated_env(base_env(local_servers), tmp_path)
     expected = offline(tmp_path, data / "catalog", [str(data / "cdrs.csv")], [])
     assert len(expected["rated.jsonl"]) == 100_000

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import faust
 
 from pipeline.catalog.model import Catalog, PartyType
+from pipeline.engine.commits import CommittedTable
 from pipeline.engine.stages import PartyStage, RatingStage
 from pipeline.metrics import Metrics
-from pipeline.schemas.codec import DeadLetter, DecodeError, encode_dead_letter
+from pipeline.schemas.codec import DeadLetter, DecodeError, decode_work, encode_dead_letter
 from pipeline.settings import Settings
 from pipeline.topics import TopicNames
 
@@ -36,9 +37,10 @@ class Pipeline:
             web_enabled=False,
             datadir=str(settings.worker_data_dir),
             consumer_auto_offset_reset="earliest",
+            broker_session_timeout=settings.session_timeout_seconds,
+            broker_heartbeat_interval=min(3.0, settings.session_timeout_seconds / 3),
             producer_max_request_size=8_000_000,
             consumer_max_fetch_size=8_000_000,
-            stream_wait_empty=False,
             key_serializer="raw",
             value_serializer="raw",
         )
@@ -73,62 +75,43 @@ class Pipeline:
             )
             for name in ("rating", "resellers", "providers")
         }
+        self.stores = {name: _Changelogged(table) for name, table in self.tables.items()}
+        self.state = {name: CommittedTable(store) for name, store in self.stores.items()}
         self.metrics = Metrics()
         self.catalog: Catalog | None = None
         self.catalog_ready = asyncio.Event()
         self.rating: RatingStage | None = None
         self.resellers: PartyStage | None = None
         self.providers: PartyStage | None = None
-        self.rebalances = 0  # agents drop their own per-partition bookkeeping when it moves
         self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
 
     async def _on_revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
-        """Partitions move: memory copies of their state may go stale elsewhere; drop all."""
-        self.rebalances += 1
+        """Partitions move: memory copies of their state may go stale elsewhere; drop all.
+
+        Faust sends this after every message an agent had started is acknowledged
+        (`stream_wait_empty`, on by default), so no stage is midway through a message.
+        """
         for stage in (self.rating, self.resellers, self.providers):
             if stage is not None:
                 stage.forget()
+        for state in self.state.values():
+            state.forget()
         log.info("partitions revoked; stage memory dropped")
-
-    def _load(self, table: str) -> Any:
-        store = self.tables[table]
-
-        def load(key: str) -> bytes | None:
-            value: bytes | None = store.get(key.encode())
-            return value
-
-        return load
-
-    def _scan(self, table: str) -> Any:
-        store = self.tables[table]
-
-        def scan(prefix: str) -> list[bytes]:
-            wanted = prefix.encode()
-            return [value for key, value in store.items() if key.startswith(wanted) and value]
-
-        return scan
 
     def use_catalog(self, catalog: Catalog) -> None:
         """Swap in a newly published catalog; the first one creates the stages."""
         self.catalog = catalog
         if self.rating is None:
             partitions = self.settings.partitions
-            self.rating = RatingStage(
-                catalog, partitions, self._load("rating"), self._scan("rating")
+            rating, resellers, providers = (
+                self.state[name] for name in ("rating", "resellers", "providers")
             )
+            self.rating = RatingStage(catalog, partitions, rating.get, rating.scan)
             self.resellers = PartyStage(
-                catalog,
-                PartyType.RESELLER,
-                partitions,
-                self._load("resellers"),
-                self._scan("resellers"),
+                catalog, PartyType.RESELLER, partitions, resellers.get, resellers.scan, decode_work
             )
             self.providers = PartyStage(
-                catalog,
-                PartyType.PROVIDER,
-                partitions,
-                self._load("providers"),
-                self._scan("providers"),
+                catalog, PartyType.PROVIDER, partitions, providers.get, providers.scan, decode_work
             )
         else:
             for stage in (self.rating, self.resellers, self.providers):
@@ -137,14 +120,15 @@ class Pipeline:
         self.catalog_ready.set()
         log.info("catalog %s in use", catalog.version)
 
-    def write_state(self, table: str, changes: dict[str, bytes | None]) -> None:
-        """Store changed stage state (inside an agent, so it goes to the right changelog)."""
-        store = self.tables[table]
-        for key, value in changes.items():
-            if value is None:
-                store.pop(key.encode(), None)
-            else:
-                store[key.encode()] = value
+    async def write_state(
+        self, table: str, partition: int, changes: dict[str, bytes | None]
+    ) -> None:
+        """Store one message's changed stage state as one commit of `partition`; returns
+        once the broker has all of its changelog records."""
+        store = self.stores[table]
+        store.partition = partition
+        self.state[table].write(partition, changes)
+        await store.delivered()
 
     def consumer_lag(self) -> dict[str, int]:
         """Messages not yet read per topic, over this worker's assigned partitions."""
@@ -174,8 +158,48 @@ class Pipeline:
 
     async def dead_letter(
         self, topic: str, partition: int, offset: int, reason: str, detail: str, payload: bytes
-    ) -> None:
+    ) -> Any:
+        """Send a dead letter; returns what resolves once the broker has it."""
         letter = DeadLetter(topic, partition, offset, reason, detail, payload, datetime.now(UTC))
         self.metrics.dead_letter(reason)
         log.warning("dead letter from %s[%s]@%s: %s: %s", topic, partition, offset, reason, detail)
-        await self.topics["deadletter"].send(value=encode_dead_letter(letter))
+        return await self.topics["deadletter"].send(value=encode_dead_letter(letter))
+
+
+class _Changelogged(MutableMapping[bytes, bytes]):
+    """A Faust table's store whose writes go to its changelog with futures to await.
+
+    Writing `table[key] = value` leaves the changelog record in Faust's producer buffer,
+    and faust-streaming 0.15.3's flush before an offset commit gives up after 0.1 s
+    without a record sent, buffer not empty (`ProducerBuffer.flush_atmost`). An offset
+    could then be committed with its state still buffered, and a kill lose that state.
+    Here each write's future is kept, and `delivered` waits for all of them.
+    """
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+        self.partition = 0  # the changelog partition of the message being written
+        self._sent: list[Any] = []
+
+    def __getitem__(self, key: bytes) -> bytes:
+        value: bytes = self.table.data[key]
+        return value
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.table.data[key] = value
+        self._sent.append(self.table.send_changelog(self.partition, key, value))
+
+    def __delitem__(self, key: bytes) -> None:
+        del self.table.data[key]
+        self._sent.append(self.table.send_changelog(self.partition, key, None))
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.table.data)
+
+    def __len__(self) -> int:
+        return len(self.table.data)
+
+    async def delivered(self) -> None:
+        sent, self._sent = self._sent, []
+        if sent:
+            await asyncio.gather(*sent)

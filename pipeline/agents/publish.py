@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
 from pipeline.app import Pipeline
 from pipeline.engine.stages import StageOutput
 from pipeline.ledger.alerts import AlertKind
@@ -18,21 +22,25 @@ STATUS_KINDS = frozenset(
 
 
 async def publish(p: Pipeline, out: StageOutput, topic: str, partition: int, offset: int) -> None:
-    """Records to the output topics, work to the next stages, bad events to dead letters."""
+    """Records to the output topics, work to the next stages, bad events to dead letters;
+    returns once the broker has every one of them."""
     topics = p.topics
+    sent: list[Awaitable[Any]] = []
     if out.rated:
-        await topics["rated"].send(value=codec.encode_rated(out.rated))
+        sent.append(await topics["rated"].send(value=codec.encode_rated(out.rated)))
     if out.postings:
-        await topics["postings"].send(value=codec.encode_postings(out.postings))
+        sent.append(await topics["postings"].send(value=codec.encode_postings(out.postings)))
     if out.alerts:
-        await topics["alerts"].send(value=codec.encode_alerts(out.alerts))
+        sent.append(await topics["alerts"].send(value=codec.encode_alerts(out.alerts)))
         for alert in out.alerts:
             if alert.kind in STATUS_KINDS:
                 key = f"{alert.party_type.value}:{alert.party}".encode()
-                await topics["status"].send(key=key, value=codec.encode_alerts([alert]))
+                status = codec.encode_alerts([alert])
+                sent.append(await topics["status"].send(key=key, value=status))
     if out.balances:
-        await topics["balances"].send(value=codec.encode_balances(out.balances))
+        sent.append(await topics["balances"].send(value=codec.encode_balances(out.balances)))
     for (role, target), items in out.work.items():
-        await topics[role].send(value=codec.encode_work(items), partition=target)
+        sent.append(await topics[role].send(value=codec.encode_work(items), partition=target))
     for reason, detail in out.dead:
-        await p.dead_letter(topic, partition, offset, reason, detail, b"")
+        sent.append(await p.dead_letter(topic, partition, offset, reason, detail, b""))
+    await asyncio.gather(*sent)

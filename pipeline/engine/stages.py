@@ -7,6 +7,7 @@ send what comes back, so everything here is tested without Kafka.
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +36,8 @@ ROLE_OF = {PartyType.RESELLER: RESELLERS, PartyType.PROVIDER: PROVIDERS}
 EPOCH = datetime.fromtimestamp(0, UTC)
 
 Load = Callable[[str], bytes | None]
+Decode = Callable[[bytes], Sequence[PartyWork | Tick]]
+_OFFSET = struct.Struct(">q")
 
 
 @dataclass(slots=True)
@@ -130,7 +133,7 @@ class _Stage:
 
     def _finish(self, out: StageOutput, last_seq: int, last_at: datetime) -> StageOutput:
         state, changed = self.store.changes(last_seq)
-        out.state = state
+        out.state.update(state)
         for party_type, party in changed:
             line = self.book.balance_line(party_type, party)
             out.balances.append(
@@ -215,7 +218,13 @@ def _describe(event: RawCdr | Payment | Opening) -> str:
 
 
 class PartyStage(_Stage):
-    """Stage B (resellers) or C (providers): applies work in the global order."""
+    """Stage B (resellers) or C (providers): applies work in the global order.
+
+    Work the ordered merge holds back is part of the state: a message's work is stored
+    under `h|<partition>|<offset>` (its bytes, decoded again by `decode`) until all of it
+    has been applied, so the message can be acknowledged at once and a restarted or
+    rebalanced worker holds the same work.
+    """
 
     def __init__(
         self,
@@ -224,22 +233,42 @@ class PartyStage(_Stage):
         sources: int,
         load: Load | None = None,
         scan: Scan | None = None,
+        decode: Decode | None = None,
     ) -> None:
         super().__init__(catalog, frozenset({kind}), load, scan)
         self._scan = scan
+        self._decode = decode
         self.kind = kind
         self.sources = sources
         self.merges: dict[int, OrderedMerge] = {}
+        self.held: dict[int, dict[int, int]] = {}  # partition -> offset -> work not applied
+        self._owner: dict[int, tuple[int, int]] = {}  # id(work) -> (partition, offset)
 
-    def process(self, partition: int, items: Sequence[PartyWork | Tick]) -> StageOutput:
+    def process(
+        self,
+        partition: int,
+        items: Sequence[PartyWork | Tick],
+        offset: int | None = None,
+        payload: bytes = b"",
+    ) -> StageOutput:
+        """Apply what the batch releases; with an `offset`, hold the rest as state."""
+        out = StageOutput()
         merge = self.merges.get(partition)
+        incoming: list[PartyWork | Tick] = []
         if merge is None:
             merge = self.merges[partition] = OrderedMerge(self.sources, self._marks(partition))
+            incoming.extend(self._restore(partition))
         before = merge.watermarks()
+        held = self.held.setdefault(partition, {})
+        if offset is None:
+            incoming.extend(items)
+        elif offset not in held:  # else restored from the table already
+            incoming.extend(items)
+            if self._hold(partition, offset, items):
+                out.state[_held_key(partition, offset)] = _OFFSET.pack(offset) + payload
         self.store.seen.use_partition(partition)
-        out = StageOutput()
         last_seq, last_at = -1, EPOCH
-        for work in merge.add(items):
+        for work in merge.add(incoming):
             if work.posting is not None:
                 cause = work.posting.posting_id
                 last_at = work.posting.at
@@ -252,11 +281,51 @@ class PartyStage(_Stage):
             deferred = Deferred(self.kind, work.party, work.posting, work.usage)
             self._collect(self.book.apply(deferred, cause), out)
             out.applied.append(work)
+            self._release(work, out.state)
         self._finish(out, last_seq, last_at)
         for source, mark in merge.watermarks().items():
             if before.get(source) != mark:  # watermarks are state: a restart needs them
                 out.state[f"w|{partition}|{source}"] = json.dumps([source, mark]).encode()
         return out
+
+    def _hold(self, partition: int, offset: int, items: Sequence[PartyWork | Tick]) -> int:
+        """Remember which message each piece of work came from; how many it carried."""
+        count = 0
+        for item in items:
+            if isinstance(item, PartyWork):
+                self._owner[id(item)] = (partition, offset)
+                count += 1
+        if count:
+            self.held[partition][offset] = count
+        return count
+
+    def _release(self, work: PartyWork, state: dict[str, bytes | None]) -> None:
+        owner = self._owner.pop(id(work), None)
+        if owner is None:
+            return
+        partition, offset = owner
+        held = self.held[partition]
+        held[offset] -= 1
+        if held[offset] == 0:
+            del held[offset]
+            key = _held_key(partition, offset)
+            if state.get(key) is not None:  # held and released in the same batch
+                del state[key]
+            else:
+                state[key] = None
+
+    def _restore(self, partition: int) -> list[PartyWork | Tick]:
+        """The work of messages still held when this partition was last written."""
+        if self._scan is None or self._decode is None:
+            return []
+        restored: list[PartyWork | Tick] = []
+        self.held.setdefault(partition, {})
+        for value in self._scan(f"h|{partition}|"):
+            (offset,) = _OFFSET.unpack_from(value)
+            items = self._decode(value[_OFFSET.size :])
+            self._hold(partition, offset, items)
+            restored.extend(items)
+        return restored
 
     def _marks(self, partition: int) -> dict[int, int]:
         if self._scan is None:
@@ -265,10 +334,16 @@ class PartyStage(_Stage):
         return {int(source): int(mark) for source, mark in marks}
 
     def forget(self) -> None:
-        """Also drop the merges: their held messages are read again by whoever owns the
-        partition now, and the watermarks are in the table."""
+        """Also drop the merges and held work: the table has them for whoever owns the
+        partition now."""
         super().forget()
         self.merges.clear()
+        self.held.clear()
+        self._owner.clear()
 
     def pending(self) -> int:
         return sum(merge.pending() for merge in self.merges.values())
+
+
+def _held_key(partition: int, offset: int) -> str:
+    return f"h|{partition}|{offset:020d}"

@@ -198,3 +198,28 @@ def test_party_stage_watermarks_survive_a_restart() -> None:
     work = PartyWork(5, 0, "carrier-a")  # an opening: nothing to post, state to create
     assert restarted.process(1, [work, Tick(7, source=1)]).applied == [work]
     assert OrderedMerge(2, {0: 10, 1: 7}).watermark == 7
+
+
+def test_held_work_is_state_a_restarted_stage_applies_it() -> None:
+    """Work still held when a worker stops is in its table, not in unacknowledged input."""
+    from pipeline.engine.commits import CommittedTable
+    from pipeline.schemas.codec import decode_work, encode_work
+
+    catalog, _ = sample_events()
+    table = CommittedTable({})
+    first = PartyStage(catalog, PartyType.PROVIDER, 2, table.get, table.scan, decode_work)
+    held: list[PartyWork | Tick] = [PartyWork(5, 0, "carrier-a"), Tick(7, source=1)]
+    out = first.process(1, held, 3, encode_work(held))
+    assert out.applied == [] and first.pending() == 1  # source 0 has not spoken yet
+    table.write(1, out.state)
+    assert table.scan("h|1|")
+
+    restarted = PartyStage(catalog, PartyType.PROVIDER, 2, table.get, table.scan, decode_work)
+    replay = restarted.process(1, held, 3, encode_work(held))  # the same message again
+    assert replay.applied == [] and restarted.pending() == 1  # held once, not twice
+    table.write(1, replay.state)
+    tick: list[PartyWork | Tick] = [Tick(9, source=0)]
+    released = restarted.process(1, tick, 4, encode_work(tick))
+    assert [w.party for w in released.applied] == ["carrier-a"]
+    table.write(1, released.state)
+    assert table.scan("h|1|") == [] and restarted.pending() == 0

@@ -148,8 +148,10 @@ def run_with_crashes(
     return warehouse.outputs(), crashes
 
 
-@pytest.mark.parametrize(("partitions", "seed"), [(1, 0), (3, 1), (4, 2), (4, 3), (2, 4)])
-def test_crashes_at_random_points_lose_and_double_nothing(partitions: int, seed: int) -> None:
+@pytest.mark.parametrize("seed", range(20))
+def test_crashes_at_random_points_lose_and_double_nothing(seed: int) -> None:
+    """About a thousand crashes over the twenty runs."""
+    partitions = 1 + seed % 4
     catalog, events = sample_events()
     expected = offline(catalog, events)
     got, crashes = run_with_crashes(catalog, events, partitions, seed, crash_chance=0.15)

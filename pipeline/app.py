@@ -77,6 +77,7 @@ class Pipeline:
         }
         self.stores = {name: _Changelogged(table) for name, table in self.tables.items()}
         self.state = {name: CommittedTable(store) for name, store in self.stores.items()}
+        self._rewinding: dict[Any, int] = {}  # topic partition -> the offset asked for
         self.metrics = Metrics()
         self.catalog: Catalog | None = None
         self.catalog_ready = asyncio.Event()
@@ -96,6 +97,7 @@ class Pipeline:
                 stage.forget()
         for state in self.state.values():
             state.forget()
+        self._rewinding.clear()
         log.info("partitions revoked; stage memory dropped")
 
     def use_catalog(self, catalog: Catalog) -> None:
@@ -120,15 +122,48 @@ class Pipeline:
         self.catalog_ready.set()
         log.info("catalog %s in use", catalog.version)
 
-    async def write_state(
-        self, table: str, partition: int, changes: dict[str, bytes | None]
-    ) -> None:
-        """Store one message's changed stage state as one commit of `partition`; returns
-        once the broker has all of its changelog records."""
+    async def write_state(self, table: str, message: Any, changes: dict[str, bytes | None]) -> None:
+        """Store the state `message` changed, and that it is done, as one commit of its
+        partition; returns once the broker has all of its changelog records."""
         store = self.stores[table]
-        store.partition = partition
+        store.partition = partition = message.partition
+        changes[_next_key(partition)] = b"%d" % (message.offset + 1)
         self.state[table].write(partition, changes)
         await store.delivered()
+
+    async def in_order(self, table: str, message: Any) -> bool:
+        """Whether `message` is the next one its stage has to process.
+
+        The stage table stores, in each commit, the next offset of the partition, so it
+        does not depend on the consumer group's committed offsets. A message before that
+        offset was done already (read again after a restart) and is passed over. A
+        message after it means the consumer skipped some (faust-streaming 0.15.3 drops
+        messages it re-reads after a rebalance if its read position is stale, and can
+        commit past an unacknowledged message): the consumer is sent back to read them,
+        and what it had read beyond is passed over until they come.
+        """
+        tp, offset = message.tp, message.offset
+        stored = self.state[table].get(_next_key(message.partition))
+        expected = int(stored) if stored is not None else await self._earliest(tp)
+        if offset == expected:
+            self._rewinding.pop(tp, None)
+            return True
+        if offset > expected and self._rewinding.get(tp) != expected:
+            log.warning(
+                "%s[%s]: read @%s with @%s not processed; reading again from @%s",
+                tp.topic,
+                tp.partition,
+                offset,
+                expected,
+                expected,
+            )
+            self._rewinding[tp] = expected
+            await self.app.consumer.seek(tp, expected)
+        return False
+
+    async def _earliest(self, tp: Any) -> int:
+        offsets = await self.app.consumer.earliest_offsets(tp)
+        return int(offsets.get(tp) or 0)
 
     def consumer_lag(self) -> dict[str, int]:
         """Messages not yet read per topic, over this worker's assigned partitions."""
@@ -146,7 +181,7 @@ class Pipeline:
             return decode(event.value)
         except DecodeError as error:
             message = event.message
-            await self.dead_letter(
+            sent = await self.dead_letter(
                 message.topic,
                 message.partition,
                 message.offset,
@@ -154,6 +189,7 @@ class Pipeline:
                 error.detail,
                 event.value,
             )
+            await sent  # delivered before the message can be marked done
             return None
 
     async def dead_letter(
@@ -164,6 +200,11 @@ class Pipeline:
         self.metrics.dead_letter(reason)
         log.warning("dead letter from %s[%s]@%s: %s: %s", topic, partition, offset, reason, detail)
         return await self.topics["deadletter"].send(value=encode_dead_letter(letter))
+
+
+def _next_key(partition: int) -> str:
+    """The table key of the next offset a stage has to process in `partition`."""
+    return f"o|{partition}"
 
 
 class _Changelogged(MutableMapping[bytes, bytes]):

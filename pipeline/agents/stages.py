@@ -47,22 +47,27 @@ def _agent(
     before the state was stored is sent again, with the same ids, when the message is
     read again. State is stored only after its output is delivered, so a message whose
     state survived is skipped on replay without losing output. The commit makes the
-    state all or nothing (`pipeline/engine/commits.py`). A rebalance waits for the
-    message in hand to be acknowledged, so its state is always written by its owner.
+    state all or nothing (`pipeline/engine/commits.py`); it also records the message as
+    done, so the stage processes each offset once, in order, whatever offsets the
+    consumer group commits (`Pipeline.in_order`). A rebalance waits for the message in
+    hand to be acknowledged, so its state is always written by its owner.
     """
 
     async def agent(stream: AsyncIterable[Any]) -> None:
         async for event in stream.events():  # type: ignore[attr-defined]
             await p.catalog_ready.wait()
             message = event.message
-            items = await p.decoded(event, decode)
-            if items is None:
+            if not await p.in_order(table, message):
                 continue
-            began = time.perf_counter()
-            out = process(message.partition, items, message.offset, event.value)
-            p.metrics.stage(table, out, time.perf_counter() - began)
-            await publish(p, out, message.topic, message.partition, message.offset)
-            await p.write_state(table, message.partition, out.state)
+            items = await p.decoded(event, decode)
+            state: dict[str, bytes | None] = {}
+            if items is not None:
+                began = time.perf_counter()
+                out = process(message.partition, items, message.offset, event.value)
+                p.metrics.stage(table, out, time.perf_counter() - began)
+                await publish(p, out, message.topic, message.partition, message.offset)
+                state = out.state
+            await p.write_state(table, message, state)
 
     agent.__name__ = f"{table}_agent"
     return agent

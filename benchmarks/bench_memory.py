@@ -15,10 +15,13 @@ from pathlib import Path
 
 
 def measure(root: Path, accounts: int, providers: int) -> None:
-    """In the child: load, rate 2 CDRs per account through the rating stage, print RSS."""
+    """In the child: load, rate 2 CDRs per account through the rating stage, keeping its
+    state in a table as the worker does (the stage's memory plus the table's wrapped
+    copy), print RSS."""
     from benchmarks.generate import duration, numbers
     from pipeline.catalog.loader import load_catalog
     from pipeline.cdrs.model import RawCdr
+    from pipeline.engine.commits import CommittedTable
     from pipeline.engine.events import Sequenced
     from pipeline.engine.stages import RatingStage
 
@@ -27,7 +30,8 @@ def measure(root: Path, accounts: int, providers: int) -> None:
     loaded = time.time() - began
     codes = sorted(catalog.tariffs["retail"].deck.codes())
     rng = random.Random(3)
-    stage = RatingStage(catalog, 1)
+    table = CommittedTable({})
+    stage = RatingStage(catalog, 1, table.get, table.scan)
     start = datetime(2026, 3, 2, tzinfo=UTC)
     seq = 0
     for batch in range(0, 2 * accounts, 1000):
@@ -45,7 +49,7 @@ def measure(root: Path, accounts: int, providers: int) -> None:
             )
             events.append(Sequenced(seq, cdr))
             seq += 1
-        stage.process(0, events)
+        table.write(0, stage.process(0, events).state)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"{accounts:>9,} accounts: catalog loaded in {loaded:5.1f} s, "

@@ -145,6 +145,20 @@ class Pipeline:
         tp, offset = message.tp, message.offset
         stored = self.state[table].get(_next_key(message.partition))
         expected = int(stored) if stored is not None else await self._earliest(tp)
+        if offset > expected and self._rewinding.get(tp) != expected:
+            earliest = await self._earliest(tp)
+            if earliest > expected:  # gone: retention deleted them before they were read
+                log.error(
+                    "%s[%s]: @%s..@%s were deleted before being processed (retention "
+                    "shorter than the time the pipeline was behind); going on from @%s",
+                    tp.topic,
+                    tp.partition,
+                    expected,
+                    earliest - 1,
+                    earliest,
+                )
+                self.metrics.retention_gaps.labels(tp.topic).inc()
+                expected = earliest
         if offset == expected:
             self._rewinding.pop(tp, None)
             return True

@@ -39,6 +39,12 @@ class Metrics:
             ["agent"],
             registry=r,
         )
+        self.retention_gaps = Counter(
+            "cdr_pipeline_retention_gaps_total",
+            "Times a stage found input deleted by retention before it was processed.",
+            ["topic"],
+            registry=r,
+        )
         self.dead_letters = Counter(
             "cdr_pipeline_dead_letters_total",
             "Messages sent to the dead-letter topic, by reason.",

@@ -71,6 +71,7 @@ def test_clickhouse_away_for_30_seconds_mid_stream(
         got = wait_for_export(env, expected, tmp_path / "stream", 300, worker)
         assert worker.poll() is None
     assert_same(got, expected)
+    assert_balances_are_sums_of_postings(env, data / "catalog")
     assert rated_rows(env) >= 30_000  # every CDR landed; FINAL shows each exactly once
     failures = (tmp_path / "worker.log").read_text(errors="replace").count("retry in")
     assert failures > 0, "the sink never had to retry: the outage was not mid-stream"
@@ -85,6 +86,7 @@ def test_kafka_broker_restarted_mid_stream(local_servers: LocalServers, tmp_path
         got = wait_for_export(env, expected, tmp_path / "stream", 300, worker)
         assert worker.poll() is None, "the worker died when the broker restarted"
     assert_same(got, expected)
+    assert_balances_are_sums_of_postings(env, data / "catalog")
 
 
 def test_work_held_back_survives_a_worker_restart(
@@ -163,6 +165,7 @@ def test_a_second_worker_joining_mid_stream_gives_the_same_totals(
             got = wait_for_export(env, expected, tmp_path / "stream", 300, one)
             assert one.poll() is None and two.poll() is None
     assert_same(got, expected)
+    assert_balances_are_sums_of_postings(env, data / "catalog")
     assert "partitions revoked" in (tmp_path / "worker1.log").read_text(errors="replace")
 
 

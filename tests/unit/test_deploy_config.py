@@ -40,6 +40,7 @@ def test_alert_rules_cover_what_operators_must_hear() -> None:
         "CdrUnratedRatioHigh",
         "CdrSinkFailing",
         "CdrProviderDisabled",
+        "CdrInputDeletedBeforeProcessing",
     }
     known = known_metrics()
     for name, rule in alerts.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterator, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -77,7 +78,7 @@ class Pipeline:
         }
         self.stores = {name: _Changelogged(table) for name, table in self.tables.items()}
         self.state = {name: CommittedTable(store) for name, store in self.stores.items()}
-        self._rewinding: dict[Any, int] = {}  # topic partition -> the offset asked for
+        self._rewinding: dict[Any, tuple[int, float]] = {}  # tp -> (offset asked for, when)
         self.metrics = Metrics()
         self.catalog: Catalog | None = None
         self.catalog_ready = asyncio.Event()
@@ -145,7 +146,8 @@ class Pipeline:
         tp, offset = message.tp, message.offset
         stored = self.state[table].get(_next_key(message.partition))
         expected = int(stored) if stored is not None else await self._earliest(tp)
-        if offset > expected and self._rewinding.get(tp) != expected:
+        asked = self._rewinding.get(tp)
+        if offset > expected and (asked is None or asked[0] != expected):
             earliest = await self._earliest(tp)
             if earliest > expected:  # gone: retention deleted them before they were read
                 log.error(
@@ -162,7 +164,7 @@ class Pipeline:
         if offset == expected:
             self._rewinding.pop(tp, None)
             return True
-        if offset > expected and self._rewinding.get(tp) != expected:
+        if offset > expected and (asked is None or asked[0] != expected):
             log.warning(
                 "%s[%s]: read @%s with @%s not processed; reading again from @%s",
                 tp.topic,
@@ -171,9 +173,20 @@ class Pipeline:
                 expected,
                 expected,
             )
-            self._rewinding[tp] = expected
-            await self.app.consumer.seek(tp, expected)
+            await self._rewind(tp, expected)
         return False
+
+    async def _rewind(self, tp: Any, offset: int) -> None:
+        self._rewinding[tp] = (offset, time.monotonic())
+        await self.app.consumer.seek_wait({tp: offset})  # in the consumer's thread
+
+    async def retry_rewinds(self, after: float = 5.0) -> None:
+        """Seek again where a rewind has not brought its message within `after` s."""
+        assigned = self.app.consumer.assignment()
+        for tp, (offset, since) in list(self._rewinding.items()):
+            if tp in assigned and time.monotonic() - since > after:
+                log.warning("%s[%s]: @%s still not read; seeking again", *tp, offset)
+                await self._rewind(tp, offset)
 
     async def _earliest(self, tp: Any) -> int:
         offsets = await self.app.consumer.earliest_offsets(tp)

@@ -37,6 +37,10 @@ def register(p: Pipeline) -> None:
     async def report_lag() -> None:
         p.metrics.lag(p.consumer_lag())
 
+    @p.app.timer(interval=2.0)  # type: ignore[untyped-decorator]
+    async def retry_rewinds() -> None:
+        await p.retry_rewinds()
+
 
 def _agent(
     p: Pipeline, table: str, decode: Callable[[bytes], Sequence[Any]], process: Process

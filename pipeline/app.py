@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import faust
 
 from pipeline.catalog.model import Catalog, PartyType
+from pipeline.changelog import Changelogged
 from pipeline.engine.commits import CommittedTable
 from pipeline.engine.stages import PartyStage, RatingStage
 from pipeline.metrics import Metrics
@@ -76,7 +77,7 @@ class Pipeline:
             )
             for name in ("rating", "resellers", "providers")
         }
-        self.stores = {name: _Changelogged(table) for name, table in self.tables.items()}
+        self.stores = {name: Changelogged(table) for name, table in self.tables.items()}
         self.state = {name: CommittedTable(store) for name, store in self.stores.items()}
         self._rewinding: dict[Any, tuple[int, float]] = {}  # tp -> (offset asked for, when)
         self.metrics = Metrics()
@@ -232,42 +233,3 @@ class Pipeline:
 def _next_key(partition: int) -> str:
     """The table key of the next offset a stage has to process in `partition`."""
     return f"o|{partition}"
-
-
-class _Changelogged(MutableMapping[bytes, bytes]):
-    """A Faust table's store whose writes go to its changelog with futures to await.
-
-    Writing `table[key] = value` leaves the changelog record in Faust's producer buffer,
-    and faust-streaming 0.15.3's flush before an offset commit gives up after 0.1 s
-    without a record sent, buffer not empty (`ProducerBuffer.flush_atmost`). An offset
-    could then be committed with its state still buffered, and a kill lose that state.
-    Here each write's future is kept, and `delivered` waits for all of them.
-    """
-
-    def __init__(self, table: Any) -> None:
-        self.table = table
-        self.partition = 0  # the changelog partition of the message being written
-        self._sent: list[Any] = []
-
-    def __getitem__(self, key: bytes) -> bytes:
-        value: bytes = self.table.data[key]
-        return value
-
-    def __setitem__(self, key: bytes, value: bytes) -> None:
-        self.table.data[key] = value
-        self._sent.append(self.table.send_changelog(self.partition, key, value))
-
-    def __delitem__(self, key: bytes) -> None:
-        del self.table.data[key]
-        self._sent.append(self.table.send_changelog(self.partition, key, None))
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self.table.data)
-
-    def __len__(self) -> int:
-        return len(self.table.data)
-
-    async def delivered(self) -> None:
-        sent, self._sent = self._sent, []
-        if sent:
-            await asyncio.gather(*sent)

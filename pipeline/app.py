@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -15,6 +14,7 @@ from pipeline.catalog.model import Catalog, PartyType
 from pipeline.changelog import Changelogged
 from pipeline.engine.commits import CommittedTable
 from pipeline.engine.stages import PartyStage, RatingStage
+from pipeline.kafka.gaps import Fetched, read_range
 from pipeline.metrics import Metrics
 from pipeline.schemas.codec import DeadLetter, DecodeError, decode_work, encode_dead_letter
 from pipeline.settings import Settings
@@ -79,7 +79,6 @@ class Pipeline:
         }
         self.stores = {name: Changelogged(table) for name, table in self.tables.items()}
         self.state = {name: CommittedTable(store) for name, store in self.stores.items()}
-        self._rewinding: dict[Any, tuple[int, float]] = {}  # tp -> (offset asked for, when)
         self.metrics = Metrics()
         self.catalog: Catalog | None = None
         self.catalog_ready = asyncio.Event()
@@ -99,7 +98,6 @@ class Pipeline:
                 stage.forget()
         for state in self.state.values():
             state.forget()
-        self._rewinding.clear()
         log.info("partitions revoked; stage memory dropped")
 
     def use_catalog(self, catalog: Catalog) -> None:
@@ -133,61 +131,48 @@ class Pipeline:
         self.state[table].write(partition, changes)
         await store.delivered()
 
-    async def in_order(self, table: str, message: Any) -> bool:
-        """Whether `message` is the next one its stage has to process.
+    async def next_offset(self, table: str, message: Any) -> int:
+        """The offset of `message`'s partition its stage has to process next.
 
-        The stage table stores, in each commit, the next offset of the partition, so it
-        does not depend on the consumer group's committed offsets. A message before that
-        offset was done already (read again after a restart) and is passed over. A
-        message after it means the consumer skipped some (faust-streaming 0.15.3 drops
-        messages it re-reads after a rebalance if its read position is stale, and can
-        commit past an unacknowledged message): the consumer is sent back to read them,
-        and what it had read beyond is passed over until they come.
+        Each stage commit stores it, so the stage does not depend on the consumer
+        group's committed offsets: a message before it was done already (read again
+        after a restart) and one after it means the consumer skipped some
+        (faust-streaming 0.15.3 drops messages it re-reads after a rebalance when its
+        read position is stale, and can commit past an unacknowledged message).
         """
-        tp, offset = message.tp, message.offset
         stored = self.state[table].get(_next_key(message.partition))
-        expected = int(stored) if stored is not None else await self._earliest(tp)
-        asked = self._rewinding.get(tp)
-        if offset > expected and (asked is None or asked[0] != expected):
-            earliest = await self._earliest(tp)
-            if earliest > expected:  # gone: retention deleted them before they were read
-                log.error(
-                    "%s[%s]: @%s..@%s were deleted before being processed (retention "
-                    "shorter than the time the pipeline was behind); going on from @%s",
-                    tp.topic,
-                    tp.partition,
-                    expected,
-                    earliest - 1,
-                    earliest,
-                )
-                self.metrics.retention_gaps.labels(tp.topic).inc()
-                expected = earliest
-        if offset == expected:
-            self._rewinding.pop(tp, None)
-            return True
-        if offset > expected and (asked is None or asked[0] != expected):
-            log.warning(
-                "%s[%s]: read @%s with @%s not processed; reading again from @%s",
-                tp.topic,
-                tp.partition,
-                offset,
+        return int(stored) if stored is not None else await self._earliest(message.tp)
+
+    async def skipped(self, message: Any, expected: int) -> list[Fetched]:
+        """The messages from `expected` up to `message` that the consumer skipped, read
+        directly from the partition (the Faust consumer is left alone)."""
+        topic, partition, offset = message.topic, message.partition, message.offset
+        log.warning(
+            "%s[%s]: read @%s with @%s not processed; reading @%s..@%s directly",
+            topic,
+            partition,
+            offset,
+            expected,
+            expected,
+            offset - 1,
+        )
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(
+            None, read_range, self.settings, topic, partition, expected, offset
+        )
+        first = found[0].message.offset if found else offset
+        if first > expected:  # gone: retention deleted them before they were read
+            log.error(
+                "%s[%s]: @%s..@%s were deleted before being processed (retention "
+                "shorter than the time the pipeline was behind); going on from @%s",
+                topic,
+                partition,
                 expected,
-                expected,
+                first - 1,
+                first,
             )
-            await self._rewind(tp, expected)
-        return False
-
-    async def _rewind(self, tp: Any, offset: int) -> None:
-        self._rewinding[tp] = (offset, time.monotonic())
-        await self.app.consumer.seek_wait({tp: offset})  # in the consumer's thread
-
-    async def retry_rewinds(self, after: float = 5.0) -> None:
-        """Seek again where a rewind has not brought its message within `after` s."""
-        assigned = self.app.consumer.assignment()
-        for tp, (offset, since) in list(self._rewinding.items()):
-            if tp in assigned and time.monotonic() - since > after:
-                log.warning("%s[%s]: @%s still not read; seeking again", *tp, offset)
-                await self._rewind(tp, offset)
+            self.metrics.retention_gaps.labels(topic).inc()
+        return found
 
     async def _earliest(self, tp: Any) -> int:
         offsets = await self.app.consumer.earliest_offsets(tp)

@@ -37,10 +37,6 @@ def register(p: Pipeline) -> None:
     async def report_lag() -> None:
         p.metrics.lag(p.consumer_lag())
 
-    @p.app.timer(interval=2.0)  # type: ignore[untyped-decorator]
-    async def retry_rewinds() -> None:
-        await p.retry_rewinds()
-
 
 def _agent(
     p: Pipeline, table: str, decode: Callable[[bytes], Sequence[Any]], process: Process
@@ -53,25 +49,33 @@ def _agent(
     state survived is skipped on replay without losing output. The commit makes the
     state all or nothing (`pipeline/engine/commits.py`); it also records the message as
     done, so the stage processes each offset once, in order, whatever offsets the
-    consumer group commits (`Pipeline.in_order`). A rebalance waits for the message in
-    hand to be acknowledged, so its state is always written by its owner.
+    consumer group commits (`Pipeline.next_offset`, `Pipeline.skipped`). A rebalance
+    waits for the message in hand to be acknowledged, so its state is always written by
+    its owner.
     """
+
+    async def handle(event: Any) -> None:
+        message = event.message
+        items = await p.decoded(event, decode)
+        state: dict[str, bytes | None] = {}
+        if items is not None:
+            began = time.perf_counter()
+            out = process(message.partition, items, message.offset, event.value)
+            p.metrics.stage(table, out, time.perf_counter() - began)
+            await publish(p, out, message.topic, message.partition, message.offset)
+            state = out.state
+        await p.write_state(table, message, state)
 
     async def agent(stream: AsyncIterable[Any]) -> None:
         async for event in stream.events():  # type: ignore[attr-defined]
             await p.catalog_ready.wait()
-            message = event.message
-            if not await p.in_order(table, message):
-                continue
-            items = await p.decoded(event, decode)
-            state: dict[str, bytes | None] = {}
-            if items is not None:
-                began = time.perf_counter()
-                out = process(message.partition, items, message.offset, event.value)
-                p.metrics.stage(table, out, time.perf_counter() - began)
-                await publish(p, out, message.topic, message.partition, message.offset)
-                state = out.state
-            await p.write_state(table, message, state)
+            expected = await p.next_offset(table, event.message)
+            if event.message.offset < expected:
+                continue  # done before: its state and outputs are in already
+            if event.message.offset > expected:  # the consumer skipped some: read them
+                for missed in await p.skipped(event.message, expected):
+                    await handle(missed)
+            await handle(event)
 
     agent.__name__ = f"{table}_agent"
     return agent

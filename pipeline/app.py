@@ -15,7 +15,7 @@ from pipeline.changelog import Changelogged
 from pipeline.engine.commits import CommittedTable
 from pipeline.engine.stages import PartyStage, RatingStage
 from pipeline.kafka.gaps import Fetched, read_range
-from pipeline.metrics import Metrics
+from pipeline.metrics import Metrics, lag_by_topic
 from pipeline.schemas.codec import DeadLetter, DecodeError, decode_work, encode_dead_letter
 from pipeline.settings import Settings
 from pipeline.topics import TopicNames
@@ -181,12 +181,10 @@ class Pipeline:
     def consumer_lag(self) -> dict[str, int]:
         """Messages not yet read per topic, over this worker's assigned partitions."""
         consumer = self.app.consumer
-        lag: dict[str, int] = {}
-        for tp in consumer.assignment():
-            read = consumer._read_offset.get(tp)  # type: ignore[attr-defined]  # last read
-            behind = consumer.highwater(tp) - (read + 1 if read is not None else 0)
-            lag[tp.topic] = lag.get(tp.topic, 0) + max(behind, 0)
-        return lag
+        read = consumer._read_offset  # type: ignore[attr-defined]  # last offset read
+        return lag_by_topic(
+            (tp.topic, read.get(tp), consumer.highwater(tp)) for tp in consumer.assignment()
+        )
 
     async def decoded(self, event: Any, decode: Callable[[bytes], T]) -> T | None:
         """The event's value decoded, or None after dead-lettering it with the reason."""

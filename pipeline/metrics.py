@@ -178,3 +178,15 @@ class Metrics:
     def lag(self, by_topic: Mapping[str, int]) -> None:
         for topic, messages in by_topic.items():
             self.consumer_lag.labels(topic).set(messages)
+
+
+def lag_by_topic(partitions: Iterable[tuple[str, int | None, int | None]]) -> dict[str, int]:
+    """Messages not yet read per topic from (topic, last offset read, highwater) of each
+    partition; a partition whose highwater is not known yet (just assigned) is left out."""
+    lag: dict[str, int] = {}
+    for topic, read, high in partitions:
+        if high is None:
+            continue
+        behind = high - (read + 1 if read is not None else 0)
+        lag[topic] = lag.get(topic, 0) + max(behind, 0)
+    return lag

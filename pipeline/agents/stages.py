@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import AsyncIterable, Callable, Sequence
 from typing import Any
@@ -11,6 +12,7 @@ from pipeline.app import Pipeline
 from pipeline.engine.stages import StageOutput
 from pipeline.schemas.codec import decode_raw, decode_work
 
+log = logging.getLogger("cdr.agents")
 Process = Callable[[int, Sequence[Any], int, bytes], StageOutput]
 
 
@@ -35,7 +37,10 @@ def register(p: Pipeline) -> None:
 
     @p.app.timer(interval=5.0)  # type: ignore[untyped-decorator]
     async def report_lag() -> None:
-        p.metrics.lag(p.consumer_lag())
+        try:
+            p.metrics.lag(p.consumer_lag())
+        except Exception as error:  # a timer's exception would stop the whole worker
+            log.warning("consumer lag not measured: %r", error)
 
 
 def _agent(

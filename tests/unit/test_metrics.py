@@ -37,3 +37,10 @@ def test_sink_and_lag_metrics() -> None:
     assert value("cdr_pipeline_sink_failures_total", {"table": "rated_cdrs"}) == 1
     assert value("cdr_pipeline_consumer_lag_messages", {"topic": "cdr.raw"}) == 7
     assert value("cdr_pipeline_end_to_end_lag_seconds_count") == 1
+
+
+def test_lag_leaves_out_partitions_just_assigned() -> None:
+    from pipeline.metrics import lag_by_topic
+
+    partitions = [("raw", 9, 20), ("raw", None, 5), ("raw", 3, None), ("work", 4, 5)]
+    assert lag_by_topic(partitions) == {"raw": 10 + 5, "work": 0}

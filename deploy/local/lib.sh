@@ -63,7 +63,12 @@ pid_alive() {
     [[ -n "$pid" ]] || return 1
     kill -0 "$pid" 2>/dev/null || return 1
     [[ -r "/proc/$pid/cmdline" ]] || return 0
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2"
+    local cmdline
+    cmdline="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || return 0
+    # empty while the process is still exec'ing (spawn writes the pid just before exec;
+    # loading a large binary such as clickhouse takes a moment): alive, not yet known
+    [[ -n "$cmdline" ]] || return 0
+    grep -qF -- "$2" <<<"$cmdline"
 }
 
 # rss_mib PID: resident memory of PID in MiB.

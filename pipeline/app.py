@@ -131,8 +131,9 @@ class Pipeline:
         self.state[table].write(partition, changes)
         await store.delivered()
 
-    async def next_offset(self, table: str, message: Any) -> int:
-        """The offset of `message`'s partition its stage has to process next.
+    def next_offset(self, table: str, message: Any) -> int | None:
+        """The offset of `message`'s partition its stage has to process next (None before
+        the stage's first commit for that partition).
 
         Each stage commit stores it, so the stage does not depend on the consumer
         group's committed offsets: a message before it was done already (read again
@@ -141,11 +142,12 @@ class Pipeline:
         read position is stale, and can commit past an unacknowledged message).
         """
         stored = self.state[table].get(_next_key(message.partition))
-        return int(stored) if stored is not None else await self._earliest(message.tp)
+        return None if stored is None else int(stored)
 
-    async def skipped(self, message: Any, expected: int) -> list[Fetched]:
+    async def skipped(self, message: Any, expected: int, known: bool = True) -> list[Fetched]:
         """The messages from `expected` up to `message` that the consumer skipped, read
-        directly from the partition (the Faust consumer is left alone)."""
+        directly from the partition (the Faust consumer is left alone). Without a `known`
+        stored offset, the partition is read from its start and a later start is no gap."""
         topic, partition, offset = message.topic, message.partition, message.offset
         log.warning(
             "%s[%s]: read @%s with @%s not processed; reading @%s..@%s directly",
@@ -161,7 +163,7 @@ class Pipeline:
             None, read_range, self.settings, topic, partition, expected, offset
         )
         first = found[0].message.offset if found else offset
-        if first > expected:  # gone: retention deleted them before they were read
+        if known and first > expected:  # gone: retention deleted them before processing
             log.error(
                 "%s[%s]: @%s..@%s were deleted before being processed (retention "
                 "shorter than the time the pipeline was behind); going on from @%s",
@@ -173,10 +175,6 @@ class Pipeline:
             )
             self.metrics.retention_gaps.labels(topic).inc()
         return found
-
-    async def _earliest(self, tp: Any) -> int:
-        offsets = await self.app.consumer.earliest_offsets(tp)
-        return int(offsets.get(tp) or 0)
 
     def consumer_lag(self) -> dict[str, int]:
         """Messages not yet read per topic, over this worker's assigned partitions."""

@@ -74,11 +74,12 @@ def _agent(
     async def agent(stream: AsyncIterable[Any]) -> None:
         async for event in stream.events():  # type: ignore[attr-defined]
             await p.catalog_ready.wait()
-            expected = await p.next_offset(table, event.message)
-            if event.message.offset < expected:
+            stored = p.next_offset(table, event.message)
+            offset = event.message.offset
+            if stored is not None and offset < stored:
                 continue  # done before: its state and outputs are in already
-            if event.message.offset > expected:  # the consumer skipped some: read them
-                for missed in await p.skipped(event.message, expected):
+            if offset > (stored or 0):  # the consumer skipped some: read them
+                for missed in await p.skipped(event.message, stored or 0, stored is not None):
                     await handle(missed)
             await handle(event)
 

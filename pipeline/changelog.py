@@ -14,13 +14,14 @@ class Changelogged(MutableMapping[bytes, bytes]):
     and faust-streaming 0.15.3's flush before an offset commit gives up after 0.1 s
     without a record sent, buffer not empty (`ProducerBuffer.flush_atmost`). An offset
     could then be committed with its state still buffered, and a kill lose that state.
-    Here each write's future is kept, and `delivered` waits for all of them.
+    Here the writes are sent straight to the producer by `delivered`, which waits for
+    the broker to have them.
     """
 
     def __init__(self, table: Any) -> None:
         self.table = table
         self.partition = 0  # the changelog partition of the message being written
-        self._sent: list[Any] = []
+        self._pending: list[tuple[bytes, bytes | None]] = []
 
     def __getitem__(self, key: bytes) -> bytes:
         value: bytes = self.table.data[key]
@@ -28,11 +29,11 @@ class Changelogged(MutableMapping[bytes, bytes]):
 
     def __setitem__(self, key: bytes, value: bytes) -> None:
         self.table.data[key] = value
-        self._sent.append(self.table.send_changelog(self.partition, key, value))
+        self._pending.append((key, value))
 
     def __delitem__(self, key: bytes) -> None:
         del self.table.data[key]
-        self._sent.append(self.table.send_changelog(self.partition, key, None))
+        self._pending.append((key, None))
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self.table.data)
@@ -41,6 +42,13 @@ class Changelogged(MutableMapping[bytes, bytes]):
         return len(self.table.data)
 
     async def delivered(self) -> None:
-        sent, self._sent = self._sent, []
+        """Send the records written since the last call, in order, straight to the
+        producer (not through Faust's buffer), and wait until the broker has them."""
+        pending, self._pending = self._pending, []
+        topic = self.table.changelog_topic
+        sent = [
+            await topic.send(key=key, value=value, partition=self.partition)
+            for key, value in pending
+        ]
         if sent:
             await asyncio.gather(*sent)

@@ -82,6 +82,7 @@ class Pipeline:
         self.metrics = Metrics()
         self.catalog: Catalog | None = None
         self.catalog_ready = asyncio.Event()
+        self.idle_work = asyncio.Lock()  # held by agents' work outside a message
         self.rating: RatingStage | None = None
         self.resellers: PartyStage | None = None
         self.providers: PartyStage | None = None
@@ -93,11 +94,12 @@ class Pipeline:
         Faust sends this after every message an agent had started is acknowledged
         (`stream_wait_empty`, on by default), so no stage is midway through a message.
         """
-        for stage in (self.rating, self.resellers, self.providers):
-            if stage is not None:
-                stage.forget()
-        for state in self.state.values():
-            state.forget()
+        async with self.idle_work:
+            for stage in (self.rating, self.resellers, self.providers):
+                if stage is not None:
+                    stage.forget()
+            for state in self.state.values():
+                state.forget()
         log.info("partitions revoked; stage memory dropped")
 
     def use_catalog(self, catalog: Catalog) -> None:
@@ -131,9 +133,9 @@ class Pipeline:
         self.state[table].write(partition, changes)
         await store.delivered()
 
-    def next_offset(self, table: str, message: Any) -> int | None:
-        """The offset of `message`'s partition its stage has to process next (None before
-        the stage's first commit for that partition).
+    def next_offset(self, table: str, partition: int) -> int | None:
+        """The offset of `partition` its stage has to process next (None before the
+        stage's first commit for that partition).
 
         Each stage commit stores it, so the stage does not depend on the consumer
         group's committed offsets: a message before it was done already (read again
@@ -141,7 +143,7 @@ class Pipeline:
         (faust-streaming 0.15.3 drops messages it re-reads after a rebalance when its
         read position is stale, and can commit past an unacknowledged message).
         """
-        stored = self.state[table].get(_next_key(message.partition))
+        stored = self.state[table].get(_next_key(partition))
         return None if stored is None else int(stored)
 
     async def skipped(self, message: Any, expected: int, known: bool = True) -> list[Fetched]:
@@ -158,23 +160,71 @@ class Pipeline:
             expected,
             offset - 1,
         )
-        loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(
-            None, read_range, self.settings, topic, partition, expected, offset
+        return await self._read_directly(topic, partition, expected, offset, known)
+
+    async def undelivered(self, table: str, topic: str) -> list[Fetched]:
+        """Messages the consumer has read past in this worker's partitions of `topic`
+        but never gave the stage, read directly; called while the stage is idle.
+
+        faust-streaming 0.15.3 can move its read position past messages it does not
+        deliver: fetched during a rebalance or under an old consumer generation. A later
+        message shows the gap (`skipped`), but when none comes (the input has all been
+        sent) only this check does.
+        """
+        consumer = self.app.consumer
+        read_offsets = consumer._read_offset  # type: ignore[attr-defined]  # last read
+        found: list[Fetched] = []
+        for tp in sorted(consumer.assignment()):
+            if tp.topic != topic or not self.owns(topic, tp.partition):
+                continue
+            read = read_offsets.get(tp)
+            stored = self.next_offset(table, tp.partition)
+            if read is None or read < (stored or 0):
+                continue
+            log.warning(
+                "%s[%s]: the consumer is at @%s, past the stage's @%s, with nothing "
+                "delivered; reading from @%s directly",
+                topic,
+                tp.partition,
+                read,
+                stored or 0,
+                stored or 0,
+            )
+            found += await self._read_directly(
+                topic, tp.partition, stored or 0, read + 1, stored is not None
+            )
+        return found
+
+    def owns(self, topic: str, partition: int) -> bool:
+        """Whether `partition` of `topic` is this worker's, with its state restored: no
+        rebalance or table recovery is under way."""
+        app = self.app
+        flowing = app.consumer.flow_active  # type: ignore[attr-defined]
+        if app.rebalancing or app.in_recovery or not flowing:
+            return False
+        return any(
+            (tp.topic, tp.partition) == (topic, partition) for tp in app.consumer.assignment()
         )
-        first = found[0].message.offset if found else offset
-        if known and first > expected:  # gone: retention deleted them before processing
+
+    async def _read_directly(
+        self, topic: str, partition: int, start: int, end: int, known: bool
+    ) -> list[Fetched]:
+        loop = asyncio.get_running_loop()
+        read = await loop.run_in_executor(
+            None, read_range, self.settings, topic, partition, start, end
+        )
+        if known and read.low > start:  # gone: deleted by retention unprocessed
             log.error(
                 "%s[%s]: @%s..@%s were deleted before being processed (retention "
                 "shorter than the time the pipeline was behind); going on from @%s",
                 topic,
                 partition,
-                expected,
-                first - 1,
-                first,
+                start,
+                read.low - 1,
+                read.low,
             )
             self.metrics.retention_gaps.labels(topic).inc()
-        return found
+        return read.found
 
     def consumer_lag(self) -> dict[str, int]:
         """Messages not yet read per topic, over this worker's assigned partitions."""

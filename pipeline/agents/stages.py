@@ -7,12 +7,14 @@ import time
 from collections.abc import AsyncIterable, Callable, Sequence
 from typing import Any
 
+from pipeline.agents.idle import with_idle
 from pipeline.agents.publish import publish
 from pipeline.app import Pipeline
 from pipeline.engine.stages import StageOutput
 from pipeline.schemas.codec import decode_raw, decode_work
 
 log = logging.getLogger("cdr.agents")
+IDLE_SECONDS = 1.0  # no message for this long: check for messages never delivered
 Process = Callable[[int, Sequence[Any], int, bytes], StageOutput]
 
 
@@ -31,9 +33,10 @@ def register(p: Pipeline) -> None:
         assert p.providers is not None
         return p.providers.process(partition, items, offset, payload)
 
-    p.app.agent(p.topics["raw"], name="cdr.rating")(_agent(p, "rating", decode_raw, rating))
+    p.app.agent(p.topics["raw"], name="cdr.rating")(_agent(p, "rating", "raw", decode_raw, rating))
     for table, process in (("resellers", resellers), ("providers", providers)):
-        p.app.agent(p.topics[table], name=f"cdr.{table}")(_agent(p, table, decode_work, process))
+        agent = _agent(p, table, table, decode_work, process)
+        p.app.agent(p.topics[table], name=f"cdr.{table}")(agent)
 
     @p.app.timer(interval=5.0)  # type: ignore[untyped-decorator]
     async def report_lag() -> None:
@@ -44,7 +47,11 @@ def register(p: Pipeline) -> None:
 
 
 def _agent(
-    p: Pipeline, table: str, decode: Callable[[bytes], Sequence[Any]], process: Process
+    p: Pipeline,
+    table: str,
+    source: str,
+    decode: Callable[[bytes], Sequence[Any]],
+    process: Process,
 ) -> Callable[[Any], Any]:
     """Decode, run the stage, deliver its output, then store its state as one commit.
 
@@ -54,10 +61,12 @@ def _agent(
     state survived is skipped on replay without losing output. The commit makes the
     state all or nothing (`pipeline/engine/commits.py`); it also records the message as
     done, so the stage processes each offset once, in order, whatever offsets the
-    consumer group commits (`Pipeline.next_offset`, `Pipeline.skipped`). A rebalance
-    waits for the message in hand to be acknowledged, so its state is always written by
-    its owner.
+    consumer group commits (`Pipeline.next_offset`, `Pipeline.skipped`), and when idle
+    it reads what the consumer passed over without delivering (`Pipeline.undelivered`).
+    A rebalance waits for the message in hand to be acknowledged, and for that idle
+    work, so state is always written by the partition's owner.
     """
+    topic = p.topics[source].get_topic_name()
 
     async def handle(event: Any) -> None:
         message = event.message
@@ -71,10 +80,23 @@ def _agent(
             state = out.state
         await p.write_state(table, message, state)
 
+    async def catch_up() -> None:
+        if not p.catalog_ready.is_set():
+            return
+        async with p.idle_work:  # a rebalance waits for it
+            for missed in await p.undelivered(table, topic):
+                message = missed.message
+                stored = p.next_offset(table, message.partition)
+                if not p.owns(topic, message.partition):
+                    break
+                if stored is None or message.offset >= stored:
+                    await handle(missed)
+
     async def agent(stream: AsyncIterable[Any]) -> None:
-        async for event in stream.events():  # type: ignore[attr-defined]
+        events = stream.events()  # type: ignore[attr-defined]
+        async for event in with_idle(events, IDLE_SECONDS, catch_up):
             await p.catalog_ready.wait()
-            stored = p.next_offset(table, event.message)
+            stored = p.next_offset(table, event.message.partition)
             offset = event.message.offset
             if stored is not None and offset < stored:
                 continue  # done before: its state and outputs are in already

@@ -25,11 +25,20 @@ class FetchedMessage:
     offset: int
 
 
+@dataclass(frozen=True, slots=True)
+class Range:
+    """What `read_range` found, and the partition's first offset that still exists."""
+
+    found: list[Fetched]
+    low: int
+
+
 def read_range(
     settings: Settings, topic: str, partition: int, start: int, end: int, timeout: float = 60.0
-) -> list[Fetched]:
+) -> Range:
     """The messages at offsets start..end-1 that still exist (retention may have deleted
-    the first ones: the result then begins later). Blocking: run it in an executor."""
+    the first ones: `low` is then above `start`; offsets not written yet are not waited
+    for). Blocking: run it in an executor."""
     consumer = Consumer(
         {
             "bootstrap.servers": settings.kafka_brokers,
@@ -42,6 +51,10 @@ def read_range(
     found: list[Fetched] = []
     deadline = time.monotonic() + timeout
     try:
+        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout)
+        end = min(end, high)
+        if max(start, low) >= end:
+            return Range(found, low)
         consumer.assign([TopicPartition(topic, partition, start)])
         while True:
             message = consumer.poll(1.0)
@@ -53,10 +66,10 @@ def read_range(
                 raise KafkaException(message.error())
             offset = message.offset()
             if offset is None or offset >= end:
-                return found
+                return Range(found, low)
             value = message.value() or b""
             found.append(Fetched(value, FetchedMessage(topic, partition, offset)))
             if offset == end - 1:
-                return found
+                return Range(found, low)
     finally:
         consumer.close()

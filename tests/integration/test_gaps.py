@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
-from confluent_kafka import Producer
+from confluent_kafka import Consumer, Producer, TopicPartition
 
 from pipeline.kafka.gaps import read_range
 from pipeline.settings import Settings
 from tests.integration.conftest import LocalServers
+from tests.integration.stream_helpers import cli, isolated_env, running_worker, wait_for_export
+from tests.integration.test_stream import (
+    SAMPLE_ARGS,
+    SAMPLE_CDRS,
+    SAMPLES,
+    assert_same,
+    base_env,
+    offline,
+)
 
 
 def test_read_range_returns_exactly_the_offsets_asked_for(local_servers: LocalServers) -> None:
@@ -18,7 +28,50 @@ def test_read_range_returns_exactly_the_offsets_asked_for(local_servers: LocalSe
         producer.produce(topic, value=f"m{n}".encode(), partition=0)
     assert producer.flush(30) == 0
     settings = Settings(kafka_brokers=local_servers.kafka_brokers, app_id="gap-test")
-    found = read_range(settings, topic, 0, 2, 5)
-    assert [(f.message.offset, f.value) for f in found] == [(2, b"m2"), (3, b"m3"), (4, b"m4")]
-    assert all((f.message.topic, f.message.partition) == (topic, 0) for f in found)
-    assert read_range(settings, topic, 0, 5, 6)[0].value == b"m5"
+    read = read_range(settings, topic, 0, 2, 5)
+    assert [(f.message.offset, f.value) for f in read.found] == [(2, b"m2"), (3, b"m3"), (4, b"m4")]
+    assert all((f.message.topic, f.message.partition) == (topic, 0) for f in read.found)
+    assert read.low == 0
+    assert read_range(settings, topic, 0, 5, 6).found[0].value == b"m5"
+
+
+def test_read_range_does_not_wait_for_offsets_not_written_yet(
+    local_servers: LocalServers,
+) -> None:
+    topic = f"gaps{uuid.uuid4().hex[:10]}"
+    producer = Producer({"bootstrap.servers": local_servers.kafka_brokers})
+    for n in range(3):
+        producer.produce(topic, value=f"m{n}".encode(), partition=0)
+    assert producer.flush(30) == 0
+    settings = Settings(kafka_brokers=local_servers.kafka_brokers, app_id="gap-test")
+    read = read_range(settings, topic, 0, 1, 10, timeout=5)  # @3..@9 do not exist yet
+    assert [f.value for f in read.found] == [b"m1", b"m2"]
+    assert read_range(settings, topic, 0, 3, 4, timeout=5).found == []
+
+
+def test_input_the_consumer_group_committed_past_is_still_processed(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    """The stage's stored offset, not the group's, decides: here the group's committed
+    offsets say every raw message is done before the worker ever ran, so its consumer
+    delivers none, and the worker finds them idle and reads them directly."""
+    env = isolated_env(base_env(local_servers), tmp_path)
+    expected = offline(tmp_path, SAMPLES / "catalog", SAMPLE_CDRS, SAMPLE_ARGS)
+    cli(env, "db", "migrate")
+    cli(env, "catalog", "publish", str(SAMPLES / "catalog"))
+    cli(env, "produce", *SAMPLE_ARGS, *SAMPLE_CDRS)
+    raw = f"{env['CDR_TOPIC_PREFIX']}.raw"
+    brokers = local_servers.kafka_brokers
+    group = Consumer({"bootstrap.servers": brokers, "group.id": env["CDR_APP_ID"]})
+    ends = [
+        TopicPartition(raw, p, group.get_watermark_offsets(TopicPartition(raw, p), 10)[1])
+        for p in range(int(env["CDR_PARTITIONS"]))
+    ]
+    assert sum(tp.offset for tp in ends) > 0
+    group.commit(offsets=ends, asynchronous=False)
+    group.close()
+    log = tmp_path / "worker.log"
+    with running_worker(env, log) as worker:
+        got = wait_for_export(env, expected, tmp_path / "stream", 120, worker)
+    assert_same(got, expected)
+    assert "reading from @0 directly" in log.read_text(errors="replace")

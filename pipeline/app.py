@@ -182,8 +182,8 @@ class Pipeline:
             if read is None or read < (stored or 0):
                 continue
             log.warning(
-                "%s[%s]: the consumer is at @%s, past the stage's @%s, with nothing "
-                "delivered; reading from @%s directly",
+                "%s[%s]: nothing delivered with the consumer at @%s and the stage at @%s; "
+                "reading from @%s directly",
                 topic,
                 tp.partition,
                 read,

@@ -43,12 +43,12 @@ class Changelogged(MutableMapping[bytes, bytes]):
 
     async def delivered(self) -> None:
         """Send the records written since the last call, in order, straight to the
-        producer (not through Faust's buffer), and wait until the broker has them."""
+        producer (not through Faust's buffer or its per-message bookkeeping), and wait
+        until the broker has them."""
         pending, self._pending = self._pending, []
-        topic = self.table.changelog_topic
-        sent = [
-            await topic.send(key=key, value=value, partition=self.partition)
-            for key, value in pending
-        ]
+        topic = self.table.changelog_topic.get_topic_name()
+        send = self.table.app.producer.send
+        partition = self.partition
+        sent = [await send(topic, key, value, partition, None, None) for key, value in pending]
         if sent:
             await asyncio.gather(*sent)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from pipeline.engine.book import BalanceLine
@@ -24,7 +25,12 @@ def iso(at: datetime | None) -> str | None:
 
 def db_time(at: datetime | None) -> str:
     """A warehouse DateTime('UTC') literal; an unknown time is the epoch."""
-    seconds = 0 if at is None else max(int(at.timestamp()), 0)
+    return _db_time(0 if at is None else max(int(at.timestamp()), 0))
+
+
+@lru_cache(maxsize=8192)
+def _db_time(seconds: int) -> str:
+    # cached: a call's postings, and calls in the same second, share their time
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 

@@ -21,9 +21,12 @@ STATUS_KINDS = frozenset(
 )
 
 
-async def publish(p: Pipeline, out: StageOutput, topic: str, partition: int, offset: int) -> None:
-    """Records to the output topics, work to the next stages, bad events to dead letters;
-    returns once the broker has every one of them."""
+async def publish(
+    p: Pipeline, out: StageOutput, topic: str, partition: int, offset: int, payload: bytes
+) -> None:
+    """Records to the output topics, work to the next stages, bad events to dead letters
+    (with `payload`, the bytes of the message that carried them); returns once the
+    broker has every one of them."""
     topics = p.topics
     sent: list[Awaitable[Any]] = []
     if out.rated:
@@ -42,5 +45,5 @@ async def publish(p: Pipeline, out: StageOutput, topic: str, partition: int, off
     for (role, target), items in out.work.items():
         sent.append(await topics[role].send(value=codec.encode_work(items), partition=target))
     for reason, detail in out.dead:
-        sent.append(await p.dead_letter(topic, partition, offset, reason, detail, b""))
+        sent.append(await p.dead_letter(topic, partition, offset, reason, detail, payload))
     await asyncio.gather(*sent)

@@ -20,7 +20,7 @@ RETRY_SECONDS = (0.5, 1, 2, 5)
 
 
 class Inserter(Protocol):
-    def insert(self, table: str, rows: Sequence[dict[str, Any]]) -> int: ...
+    def insert(self, table: str, rows: Sequence[dict[str, Any]], batch_rows: int = ...) -> int: ...
 
 
 Rows = tuple[list[dict[str, Any]], list[float]]  # rows, and the calls' end times
@@ -79,6 +79,7 @@ def _sink(
         warehouse = await loop.run_in_executor(None, connect)
         within = p.settings.sink_flush_seconds
         async for events in stream.take_events(MAX_MESSAGES, within=within):  # type: ignore[attr-defined]
+            began = time.perf_counter()
             version = time.time_ns() // 1_000_000
             rows: list[dict[str, Any]] = []
             ends: list[float] = []
@@ -90,6 +91,7 @@ def _sink(
             if rows:
                 await _insert_until_done(p, loop, warehouse, table, rows)
                 p.metrics.sink(table, len(rows), ends)
+            p.metrics.batch_seconds.labels(f"sink.{table}").observe(time.perf_counter() - began)
 
     agent.__name__ = f"sink_{table}"
     return agent
@@ -110,7 +112,8 @@ async def _insert_until_done(
     attempt = 0
     while True:
         try:
-            await loop.run_in_executor(None, warehouse.insert, table, rows)
+            batch_rows = p.settings.sink_batch_rows  # rows per INSERT statement
+            await loop.run_in_executor(None, warehouse.insert, table, rows, batch_rows)
             return
         except Exception as error:  # the driver's errors vary; every one means "not written"
             p.metrics.sink_failed(table)

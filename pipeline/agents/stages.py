@@ -76,7 +76,7 @@ def _agent(
             began = time.perf_counter()
             out = process(message.partition, items, message.offset, event.value)
             p.metrics.stage(table, out, time.perf_counter() - began)
-            await publish(p, out, message.topic, message.partition, message.offset)
+            await publish(p, out, message.topic, message.partition, message.offset, event.value)
             state = out.state
         await p.write_state(table, message, state)
 

@@ -225,9 +225,12 @@ class Book:
             else self.catalog.accounts[party].daily_limit
         )
         key = (party_type, party)
-        state, alerts = daily.apply(self.days.get(key), usage, limit, party_type, party)
+        before = self.days.get(key)
+        state, alerts = daily.apply(before, usage, limit, party_type, party)
         if state is not None:
             self.days[key] = state
+            if party_type is PartyType.PROVIDER and _exhausted(before) != state.exhausted:
+                self.balances[key] = self.state(party_type, party)  # its balance line changed
         return alerts
 
     def pay(self, payment: Payment) -> Outcome:
@@ -263,7 +266,10 @@ class Book:
             currency = catalog.customers[party].terms.currency
         else:
             currency = catalog.resellers[party].terms.currency
-        return BalanceLine(party_type, party, state.balance, currency, state.blocked)
+        blocked = state.blocked
+        if party_type is PartyType.PROVIDER:  # disabled by its balance or its daily minutes
+            blocked = blocked or _exhausted(self.days.get((party_type, party)))
+        return BalanceLine(party_type, party, state.balance, currency, blocked)
 
     def balance_lines(self) -> list[BalanceLine]:
         """Final balances of every party held here, ordered by type and id."""
@@ -272,3 +278,8 @@ class Book:
             key=lambda k: (k[0].value, k[1]),
         )
         return [self.balance_line(kind, party) for kind, party in keys]
+
+
+def _exhausted(day: daily.DayUsage | None) -> bool:
+    """Whether a daily minute limit has disabled its party (until its next day's call)."""
+    return day is not None and day.exhausted

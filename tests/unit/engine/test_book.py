@@ -6,8 +6,11 @@ import pytest
 
 from pipeline.catalog.model import PartyType
 from pipeline.cdrs.model import Defect
-from pipeline.engine.book import Book, Outcome
+from pipeline.engine.book import Book, Deferred, Outcome, PartyKey
 from pipeline.engine.records import Payment
+from pipeline.engine.tracked import TrackedDict
+from pipeline.ledger.balances import BalanceState
+from pipeline.limits.daily import Usage
 from pipeline.rating.money import format_micro
 from tests.builders import cdr, money, replace
 from tests.unit.engine.scenario import scenario
@@ -151,6 +154,30 @@ def test_daily_minutes_of_an_account() -> None:
         "blocked",
     ]
     assert all(a.party_type is PartyType.ACCOUNT for a in second.alerts)
+
+
+def test_a_provider_disabled_by_its_daily_minutes_reports_blocked_until_its_next_day() -> None:
+    book = opened()
+    exhausting = book.rate(cdr("d1", callee="1212", duration=6000))  # 100 of 100 minutes
+    assert "provider_disabled" in [a.kind.value for a in exhausting.alerts]
+    line = book.balance_line(PartyType.PROVIDER, "carrier-a")
+    assert balance(book, PartyType.PROVIDER, "carrier-a") == "0.50"  # below its limit of 1
+    assert line.blocked  # `blocked` of a provider means disabled, for either reason
+    next_day = book.rate(cdr("d2", callee="1212", duration=60, start="2026-03-21T10:00:00+00:00"))
+    assert [a.kind.value for a in next_day.alerts] == ["provider_enabled"]
+    assert not book.balance_line(PartyType.PROVIDER, "carrier-a").blocked
+
+
+def test_a_provider_disabled_by_its_daily_minutes_is_a_changed_balance_line() -> None:
+    balances: TrackedDict[PartyKey, BalanceState] = TrackedDict()
+    book = Book(scenario(), balances=balances)  # as a stream stage holds it
+    book.open()
+    book.rate(cdr("d0", callee="1212", duration=60, provider="carrier-a"))
+    balances.take_dirty()
+    at = datetime.fromisoformat("2026-03-20T11:00:00+00:00")
+    minutes_only = Usage(at, 5940, "u1")  # minutes carried, no money: an unrated call
+    book.apply(Deferred(PartyType.PROVIDER, "carrier-a", usage=minutes_only), "u1")
+    assert (PartyType.PROVIDER, "carrier-a") in balances.take_dirty()  # a new snapshot is due
 
 
 def test_replaying_a_cdr_gives_the_same_ids() -> None:

@@ -129,6 +129,7 @@ def main() -> None:
                 count = int(str(rows[0]["n"]))
             seen = db.rows(f"SELECT cdr_id, version FROM {name}.rated_cdrs")
         worker_cpu = sum(_cpu_seconds(w.pid) for w in workers)
+        worker_peak = max(_peak_rss_mib(w.pid) for w in workers)
     finally:
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
@@ -151,8 +152,16 @@ def main() -> None:
     )
     print(
         f"{args.workers} worker(s) CPU {worker_cpu:.1f} s "
-        f"({worker_cpu / total * 1e6:.0f} us per CDR)"
+        f"({worker_cpu / total * 1e6:.0f} us per CDR); peak RSS {worker_peak:.0f} MiB"
     )
+
+
+def _peak_rss_mib(pid: int) -> float:
+    """The process's peak resident memory (VmHWM), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _cpu_seconds(pid: int) -> float:

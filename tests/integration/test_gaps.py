@@ -21,13 +21,18 @@ from tests.integration.test_stream import (
 )
 
 
-def test_read_range_returns_exactly_the_offsets_asked_for(local_servers: LocalServers) -> None:
+def topic_of(servers: LocalServers, messages: int) -> tuple[str, Settings]:
+    """A new topic whose partition 0 holds `m0`, `m1`, ...; settings to read it."""
     topic = f"gaps{uuid.uuid4().hex[:10]}"
-    producer = Producer({"bootstrap.servers": local_servers.kafka_brokers})
-    for n in range(6):
+    producer = Producer({"bootstrap.servers": servers.kafka_brokers})
+    for n in range(messages):
         producer.produce(topic, value=f"m{n}".encode(), partition=0)
     assert producer.flush(30) == 0
-    settings = Settings(kafka_brokers=local_servers.kafka_brokers, app_id="gap-test")
+    return topic, Settings(kafka_brokers=servers.kafka_brokers, app_id="gap-test")
+
+
+def test_read_range_returns_exactly_the_offsets_asked_for(local_servers: LocalServers) -> None:
+    topic, settings = topic_of(local_servers, 6)
     read = read_range(settings, topic, 0, 2, 5)
     assert [(f.message.offset, f.value) for f in read.found] == [(2, b"m2"), (3, b"m3"), (4, b"m4")]
     assert all((f.message.topic, f.message.partition) == (topic, 0) for f in read.found)
@@ -38,12 +43,7 @@ def test_read_range_returns_exactly_the_offsets_asked_for(local_servers: LocalSe
 def test_read_range_does_not_wait_for_offsets_not_written_yet(
     local_servers: LocalServers,
 ) -> None:
-    topic = f"gaps{uuid.uuid4().hex[:10]}"
-    producer = Producer({"bootstrap.servers": local_servers.kafka_brokers})
-    for n in range(3):
-        producer.produce(topic, value=f"m{n}".encode(), partition=0)
-    assert producer.flush(30) == 0
-    settings = Settings(kafka_brokers=local_servers.kafka_brokers, app_id="gap-test")
+    topic, settings = topic_of(local_servers, 3)
     read = read_range(settings, topic, 0, 1, 10, timeout=5)  # @3..@9 do not exist yet
     assert [f.value for f in read.found] == [b"m1", b"m2"]
     assert read_range(settings, topic, 0, 3, 4, timeout=5).found == []

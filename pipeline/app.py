@@ -171,12 +171,12 @@ class Pipeline:
         message shows the gap (`skipped`), but when none comes (the input has all been
         sent) only this check does.
         """
+        if not self.settled():
+            return []
         consumer = self.app.consumer
         read_offsets = consumer._read_offset  # type: ignore[attr-defined]  # last read
         found: list[Fetched] = []
-        for tp in sorted(consumer.assignment()):
-            if tp.topic != topic or not self.owns(topic, tp.partition):
-                continue
+        for tp in sorted(tp for tp in consumer.assignment() if tp.topic == topic):
             read = read_offsets.get(tp)
             stored = self.next_offset(table, tp.partition)
             if read is None or read < (stored or 0):
@@ -195,15 +195,18 @@ class Pipeline:
             )
         return found
 
-    def owns(self, topic: str, partition: int) -> bool:
-        """Whether `partition` of `topic` is this worker's, with its state restored: no
-        rebalance or table recovery is under way."""
+    def settled(self) -> bool:
+        """No rebalance or table recovery is under way: the tables hold this worker's
+        partitions' state."""
         app = self.app
         flowing = app.consumer.flow_active  # type: ignore[attr-defined]
-        if app.rebalancing or app.in_recovery or not flowing:
-            return False
-        return any(
-            (tp.topic, tp.partition) == (topic, partition) for tp in app.consumer.assignment()
+        return not (app.rebalancing or app.in_recovery) and flowing
+
+    def owns(self, topic: str, partition: int) -> bool:
+        """Whether `partition` of `topic` is this worker's, with its state restored."""
+        assigned = self.app.consumer.assignment()
+        return self.settled() and any(
+            (tp.topic, tp.partition) == (topic, partition) for tp in assigned
         )
 
     async def _read_directly(

@@ -110,9 +110,9 @@ async def _insert_until_done(
 ) -> None:
     """Insert, retrying while the warehouse is away; the offsets wait (nothing is lost)."""
     attempt = 0
+    batch_rows = p.settings.sink_batch_rows  # rows per INSERT statement
     while True:
         try:
-            batch_rows = p.settings.sink_batch_rows  # rows per INSERT statement
             await loop.run_in_executor(None, warehouse.insert, table, rows, batch_rows)
             return
         except Exception as error:  # the driver's errors vary; every one means "not written"

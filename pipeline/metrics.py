@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 
+from pipeline.catalog.model import PartyType
 from pipeline.engine.records import RatedCdr
 from pipeline.engine.stages import StageOutput
 from pipeline.ledger.alerts import AlertKind
@@ -90,13 +91,15 @@ class Metrics:
             self.alerts.labels(kind.value)
         self.blocked = Gauge(
             "cdr_pipeline_blocked_parties",
-            "Customers and resellers blocked now (credit exhausted).",
+            "Parties blocked now, by party type, as landed in ClickHouse (the same in "
+            "every worker: aggregate with max).",
             ["party_type"],
             registry=r,
         )
         self.disabled_providers = Gauge(
             "cdr_pipeline_disabled_providers",
-            "Providers disabled now by their balance limit.",
+            "Providers disabled now (balance limit or daily minutes), as landed in "
+            "ClickHouse (the same in every worker: aggregate with max).",
             registry=r,
         )
         self.revenue = Counter(
@@ -117,7 +120,6 @@ class Metrics:
             ["currency"],
             registry=r,
         )
-        self._blocked: dict[str, set[str]] = {}
         self._money: dict[str, list[int]] = {}
 
     def serve(self, port: int) -> None:
@@ -133,14 +135,6 @@ class Metrics:
         if out.alerts:
             for kind, n in Tally(a.kind.value for a in out.alerts).items():
                 self.alerts.labels(kind).inc(n)
-        for snap in out.balances:
-            party_type = snap.party_type.value
-            blocked = self._blocked.setdefault(party_type, set())
-            (blocked.add if snap.blocked else blocked.discard)(snap.party)
-            if party_type == "provider":
-                self.disabled_providers.set(len(blocked))
-            else:
-                self.blocked.labels(party_type).set(len(blocked))
 
     def _rated(self, lines: list[RatedCdr]) -> None:
         self.cdrs_in.inc(len(lines))
@@ -161,6 +155,15 @@ class Metrics:
             self.revenue.labels(currency).inc(revenue[currency] / MICRO)
             self.cost.labels(currency).inc(cost[currency] / MICRO)
             self.margin.labels(currency).set((money[0] - money[1]) / MICRO)
+
+    def blocked_now(self, counts: Mapping[str, int]) -> None:
+        """Blocked parties by party type (`blocked_counts`); a type not given has none."""
+        for party_type in PartyType:
+            n = counts.get(party_type.value, 0)
+            if party_type is PartyType.PROVIDER:
+                self.disabled_providers.set(n)
+            else:
+                self.blocked.labels(party_type.value).set(n)
 
     def dead_letter(self, reason: str) -> None:
         self.dead_letters.labels(reason).inc()

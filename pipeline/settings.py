@@ -80,6 +80,7 @@ class Settings:
     sink_flush_seconds: float = 0.5
     produce_batch: int = 500
     metrics_port: int = 9108
+    metrics_refresh_seconds: float = 15.0
     session_timeout_seconds: float = 30.0
     catalog_dir: Path | None = None
 
@@ -165,6 +166,7 @@ _PARSE: dict[str, Callable[[str], Any]] = {
     "sink_flush_seconds": _real,
     "produce_batch": _whole,
     "metrics_port": _whole,
+    "metrics_refresh_seconds": _real,
     "session_timeout_seconds": _real,
     "catalog_dir": _optional_path,
 }
@@ -212,6 +214,7 @@ _CHECK: dict[str, Callable[[Any], str | None]] = {
     "sink_flush_seconds": lambda v: None if 0 < v <= 3600 else f"{v} is not in (0, 3600]",
     "produce_batch": _range(1, 100_000),
     "metrics_port": _PORT,
+    "metrics_refresh_seconds": lambda v: None if 0 < v <= 3600 else f"{v} is not in (0, 3600]",
     "session_timeout_seconds": _range(6, 300),
 }
 

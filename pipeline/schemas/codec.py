@@ -263,7 +263,12 @@ def encode_rated(items: Sequence[RatedCdr]) -> bytes:
 
 
 def decode_rated(data: bytes) -> list[RatedCdr]:
-    items = read(RATED, data)["items"]
+    return [RatedCdr(*_RATED(r)) for r in read_rated(data)]
+
+
+def read_rated(data: bytes) -> list[dict[str, Any]]:
+    """The Avro records of a rated-topic message, each checked as `decode_rated` checks."""
+    items: list[dict[str, Any]] = read(RATED, data)["items"]
     for r in items:
         if r["status"] not in _STATUSES:
             raise DecodeError("bad_value", f"cdr {r['cdr_id']!r}: unknown status {r['status']!r}")
@@ -271,7 +276,7 @@ def decode_rated(data: bytes) -> list[RatedCdr]:
             raise DecodeError("bad_value", f"cdr {r['cdr_id']!r}: duration {r['duration']} < 0")
         _at_least(r["billed_seconds"], 0, "billed_seconds")
         _at_least(r["covered_seconds"], 0, "covered_seconds")
-    return [RatedCdr(*_RATED(r)) for r in items]
+    return items
 
 
 def encode_postings(items: Sequence[Posting]) -> bytes:

@@ -15,6 +15,15 @@ class WarehouseUnavailableError(WarehouseError):
     """The warehouse could not be reached (a server that is down or not listening)."""
 
 
+class Readable(Protocol):
+    """What reading needs: the database name and rows for a SELECT."""
+
+    @property
+    def database(self) -> str: ...
+
+    def rows(self, sql: str) -> list[dict[str, object]]: ...
+
+
 class Warehouse(Protocol):
     """The four tables of `database`: migrate, insert rows, read rows, close.
 

@@ -221,6 +221,32 @@ class ServerWarehouse(Closing):
             done.append(migration.version)
         return done
 
+    def insert_columns(
+        self, table: str, columns: Mapping[str, Sequence[object]], batch_rows: int = BATCH_ROWS
+    ) -> int:
+        """Write rows given as columns, one list per column of `table`; the row count.
+
+        The sink's path (`pipeline/schemas/columns.py`): no row dicts, and DateTime
+        columns already epoch seconds. Every column of `table` and no other, all of
+        one length, or ValueError before anything is sent.
+        """
+        if batch_rows < 1:
+            raise ValueError(f"batch_rows must be >= 1, not {batch_rows}")
+        names = TABLES[table].column_names()
+        if columns.keys() != set(names):
+            missing = sorted(set(names) - columns.keys())
+            extra = sorted(columns.keys() - set(names))
+            raise ValueError(f"{table} columns: missing {missing}, unexpected {extra}")
+        ordered = [columns[name] for name in names]
+        count = len(ordered[0])
+        if any(len(column) != count for column in ordered):
+            lengths = {name: len(columns[name]) for name in names}
+            raise ValueError(f"{table} columns differ in length: {lengths}")
+        head = insert_values_sql(self.database, table)
+        for start in range(0, count, batch_rows):
+            self._execute(head, [column[start : start + batch_rows] for column in ordered])
+        return count
+
     def insert(
         self, table: str, rows: Iterable[Mapping[str, object]], batch_rows: int = BATCH_ROWS
     ) -> int:

@@ -13,7 +13,7 @@ from pipeline.catalog.model import Catalog
 from pipeline.engine.records import RatedCdr
 from pipeline.offline.summary import Summary
 from pipeline.rating.money import to_micro
-from pipeline.warehouse.base import Warehouse
+from pipeline.warehouse.base import Readable, Warehouse
 from pipeline.warehouse.export import export_outputs
 
 
@@ -109,3 +109,17 @@ def wait_until_settled(
                 "(is the worker running? see its log)"
             )
         time.sleep(poll)
+
+
+def blocked_counts(warehouse: Readable) -> dict[str, int]:
+    """Parties blocked now (providers: disabled) by party type, as landed in `balances`.
+
+    Read through `FINAL`, so each party counts once, at its latest snapshot; a party
+    type with none blocked is absent.
+    """
+    database = warehouse.database
+    sql = (
+        f"SELECT party_type, toUInt64(sum(blocked)) AS blocked FROM {database}.balances FINAL "
+        "GROUP BY party_type HAVING blocked > 0"
+    )
+    return {str(row["party_type"]): int(str(row["blocked"])) for row in warehouse.rows(sql)}

@@ -203,3 +203,73 @@ def test_commands_migrate_and_export_the_server(
     assert result.exit_code == 0, result.output
     for name in OUTPUTS:
         assert (tmp_path / name).read_text(encoding="utf-8").splitlines() == c_sorted(out / name)
+
+
+def test_rows_inserted_as_columns_read_back_as_the_rows(
+    server: ServerWarehouse, offline: tuple[Path, dict[str, list[dict[str, object]]]]
+) -> None:
+    _, rows = offline
+    server.migrate()
+    for table in TABLES:
+        columns: dict[str, list[object]] = {}
+        for column in ddl.TABLES[table].columns:
+            cells = [row[column.name] for row in rows[table]]
+            if column.type.startswith("DateTime"):  # the sink sends epoch seconds
+                cells = [
+                    int(datetime.fromisoformat(str(c)).replace(tzinfo=UTC).timestamp())
+                    for c in cells
+                ]
+            columns[column.name] = cells
+        assert server.insert_columns(table, columns, batch_rows=7) == len(rows[table])
+        back = server.rows(ddl.select_final_sql(server.database, table, ()))
+        key = ddl.TABLES[table].column_names()[:2]
+        assert sorted(back, key=lambda r: [str(r[k]) for k in key]) == sorted(
+            rows[table], key=lambda r: [str(r[k]) for k in key]
+        ), table
+
+
+def test_columns_not_matching_the_table_are_refused_before_sending(
+    server: ServerWarehouse, offline: tuple[Path, dict[str, list[dict[str, object]]]]
+) -> None:
+    _, rows = offline
+    server.migrate()
+    names = ddl.TABLES["postings"].column_names()
+    full = {name: [rows["postings"][0][name]] for name in names}
+    full["at"] = [0]
+    with pytest.raises(ValueError, match=r"missing \['version'\], unexpected \['extra'\]"):
+        server.insert_columns("postings", {**{n: full[n] for n in names[:-1]}, "extra": [1]})
+    with pytest.raises(ValueError, match="differ in length"):
+        server.insert_columns("postings", {**full, "party": ["a", "b"]})
+    db = server.database
+    assert server.rows(f"SELECT count() AS n FROM {db}.postings") == [{"n": 0}]
+
+
+def test_blocked_counts_take_each_partys_latest_balance(server: ServerWarehouse) -> None:
+    from pipeline.warehouse.summary import blocked_counts
+
+    server.migrate()
+    assert blocked_counts(server) == {}
+
+    def balance(party_type: str, party: str, blocked: int, version: int) -> dict[str, object]:
+        return {
+            "party_type": party_type,
+            "party": party,
+            "balance_micro": -5,
+            "currency": "EUR",
+            "blocked": blocked,
+            "updated_at": "2026-03-20 10:00:00",
+            "version": version,
+        }
+
+    server.insert(
+        "balances",
+        [
+            balance("customer", "c1", 1, 1),
+            balance("customer", "c2", 1, 1),
+            balance("provider", "p1", 1, 1),
+            balance("provider", "p2", 0, 1),
+        ],
+    )
+    server.insert("balances", [balance("customer", "c1", 0, 2), balance("customer", "c2", 1, 2)])
+    server.insert("balances", [balance("reseller", "r1", 1, 3)])
+    assert blocked_counts(server) == {"customer": 1, "provider": 1, "reseller": 1}

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
+import time
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -164,17 +168,32 @@ def test_a_deck_published_while_the_worker_runs_applies_from_its_effective_date(
     assert costs == {"before": 120_000, "after": 300_000}  # 0.12 then the new 0.30 per minute
 
 
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def scrape(port: int) -> Samples:
+    """Every sample a worker's /metrics serves, by name and sorted labels."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
+        text = reply.read().decode()
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
 def test_a_running_worker_serves_metrics_that_match_the_cdrs_sent(
     local_servers: LocalServers, tmp_path: Path
 ) -> None:
-    import socket
-    import urllib.request
-
-    from prometheus_client.parser import text_string_to_metric_families
-
-    with socket.socket() as probe:  # a free port for this worker's /metrics
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # for this worker's /metrics
     env = isolated_env(base_env(local_servers), tmp_path)
     env["CDR_METRICS_PORT"] = str(port)
     expected = offline(tmp_path, SAMPLES / "catalog", SAMPLE_CDRS, SAMPLE_ARGS)
@@ -183,13 +202,7 @@ def test_a_running_worker_serves_metrics_that_match_the_cdrs_sent(
     with running_worker(env, tmp_path / "worker.log") as worker:
         cli(env, "produce", *SAMPLE_ARGS, *SAMPLE_CDRS)
         assert_same(wait_for_export(env, expected, tmp_path / "stream", 120, worker), expected)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as reply:
-            text = reply.read().decode()
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
+        samples = scrape(port)
     assert samples[("cdr_pipeline_cdrs_in_total", ())] == 35
     assert samples[("cdr_pipeline_cdrs_rated_total", ())] == 25
     unrated = {
@@ -202,6 +215,66 @@ def test_a_running_worker_serves_metrics_that_match_the_cdrs_sent(
     assert alerts == len(expected["alerts.jsonl"])
     rows = samples[("cdr_pipeline_sink_batch_rows_sum", (("table", "rated_cdrs"),))]
     assert rows == 35
+
+
+def test_blocked_gauges_are_read_from_clickhouse_by_a_worker_that_just_started(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    """The balances an earlier worker landed set a new worker's gauges, with no CDR sent."""
+    port = free_port()
+    env = isolated_env(base_env(local_servers), tmp_path)
+    env.update(CDR_METRICS_PORT=str(port), CDR_METRICS_REFRESH_SECONDS="0.5")
+    cli(env, "db", "migrate")
+    cli(env, "catalog", "publish", str(SAMPLES / "catalog"))
+
+    def balance(party_type: str, party: str, blocked: int, version: int) -> dict[str, object]:
+        at = "2026-03-20 10:00:00"
+        return {
+            "party_type": party_type,
+            "party": party,
+            "balance_micro": -5,
+            "currency": "USD",
+            "blocked": blocked,
+            "updated_at": at,
+            "version": version,
+        }
+
+    landed = [("customer", "c1", 1), ("customer", "c2", 1), ("account", "1001", 1)]
+    landed += [("provider", "p1", 1), ("provider", "p2", 1), ("provider", "p3", 0)]
+    with warehouse(env) as db:
+        db.insert("balances", [balance(t, p, b, 1) for t, p, b in landed])
+
+    def gauges() -> tuple[float | None, ...]:
+        samples = scrape(port)
+        blocked = "cdr_pipeline_blocked_parties"
+        return (
+            samples.get((blocked, (("party_type", "customer"),))),
+            samples.get((blocked, (("party_type", "account"),))),
+            samples.get((blocked, (("party_type", "reseller"),))),
+            samples.get(("cdr_pipeline_disabled_providers", ())),
+        )
+
+    def wait_for(expected: tuple[float, ...]) -> None:
+        deadline = time.monotonic() + 60
+        while (got := _or_none(gauges)) != expected:
+            assert time.monotonic() < deadline, f"gauges {got}, expected {expected}"
+            time.sleep(0.5)
+
+    with running_worker(env, tmp_path / "worker.log"):
+        wait_for((2, 1, 0, 2))
+        with warehouse(env) as db:  # c1 paid, p2 enabled: later snapshots
+            db.insert(
+                "balances", [balance("customer", "c1", 0, 2), balance("provider", "p2", 0, 2)]
+            )
+        wait_for((1, 1, 0, 1))
+
+
+def _or_none(read: Callable[[], tuple[float | None, ...]]) -> tuple[float | None, ...] | None:
+    """`read()`, or None while the worker's endpoint is not up yet."""
+    try:
+        return read()
+    except OSError:
+        return None
 
 
 def test_poison_input_is_unrated_or_dead_lettered_and_the_worker_goes_on(

@@ -22,7 +22,6 @@ def test_stage_metrics_match_the_batch() -> None:
     assert value("cdr_pipeline_agent_batch_seconds_count", {"agent": "rating"}) == 1
     revenue = sum(r.cost or 0 for r in out.rated if r.currency == "USD") / 1_000_000
     assert value("cdr_pipeline_revenue_total", {"currency": "USD"}) == revenue
-    assert value("cdr_pipeline_blocked_parties", {"party_type": "customer"}) == 0  # c1, c3 paid
     text = generate_latest(metrics.registry).decode()
     assert "# TYPE cdr_pipeline_cdrs_in_total counter" in text
 
@@ -44,3 +43,17 @@ def test_lag_leaves_out_partitions_just_assigned() -> None:
 
     partitions = [("raw", 9, 20), ("raw", None, 5), ("raw", 3, None), ("work", 4, 5)]
     assert lag_by_topic(partitions) == {"raw": 10 + 5, "work": 0}
+
+
+def test_blocked_gauges_take_the_counts_given_and_zero_for_the_rest() -> None:
+    metrics = Metrics()
+    value = metrics.registry.get_sample_value
+    metrics.blocked_now({"customer": 3, "provider": 2})
+    assert value("cdr_pipeline_blocked_parties", {"party_type": "customer"}) == 3
+    assert value("cdr_pipeline_disabled_providers") == 2
+    metrics.blocked_now({"account": 1})  # the customers were unblocked since
+    assert value("cdr_pipeline_blocked_parties", {"party_type": "customer"}) == 0
+    assert value("cdr_pipeline_blocked_parties", {"party_type": "reseller"}) == 0
+    assert value("cdr_pipeline_blocked_parties", {"party_type": "account"}) == 1
+    assert value("cdr_pipeline_disabled_providers") == 0
+    assert value("cdr_pipeline_blocked_parties", {"party_type": "provider"}) is None

@@ -34,6 +34,7 @@ def test_defaults_are_the_local_servers() -> None:
     assert s.worker_data_dir == Path(".local/worker")
     assert (s.sink_batch_rows, s.sink_flush_seconds, s.produce_batch) == (20_000, 0.5, 500)
     assert (s.metrics_port, s.catalog_dir, s.session_timeout_seconds) == (9108, None, 30.0)
+    assert s.metrics_refresh_seconds == 15.0
 
 
 def test_defaults_match_what_deploy_local_up_exports() -> None:
@@ -67,6 +68,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "CDR_SINK_FLUSH_SECONDS": "0.25",
         "CDR_PRODUCE_BATCH": "1000",
         "CDR_METRICS_PORT": "9200",
+        "CDR_METRICS_REFRESH_SECONDS": "2.5",
         "CDR_SESSION_TIMEOUT_SECONDS": "8",
         "CDR_CATALOG_DIR": "samples/catalog",
     }
@@ -82,7 +84,11 @@ def test_every_setting_is_read_from_its_variable() -> None:
     assert (s.topic_prefix, s.partitions, s.app_id) == ("prod.cdr", 12, "cdr-prod")
     assert (s.worker_data_dir, s.catalog_dir) == (Path("/var/lib/cdr"), Path("samples/catalog"))
     assert (s.sink_batch_rows, s.sink_flush_seconds, s.produce_batch) == (50_000, 0.25, 1000)
-    assert (s.metrics_port, s.session_timeout_seconds) == (9200, 8.0)
+    assert (s.metrics_port, s.metrics_refresh_seconds, s.session_timeout_seconds) == (
+        9200,
+        2.5,
+        8.0,
+    )
     assert {env_name(f.name) for f in fields(Settings)} == set(env)
 
 

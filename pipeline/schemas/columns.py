@@ -1,0 +1,119 @@
+"""Output-topic messages read straight into warehouse columns, for the ClickHouse sink.
+
+The sink's hot path: no domain records and no row dicts between the Avro records and
+the insert. Each function checks what the matching `codec.decode_*` checks (the same
+`DecodeError` reasons) and gives the columns `pipeline/engine/serialize.py` would give
+row by row: DateTime columns as epoch seconds (an unknown or pre-epoch time is 0).
+`tests/unit/schemas/test_columns.py` holds the two paths equal.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pipeline.catalog.model import PartyType
+from pipeline.engine.serialize import UINT32_MAX
+from pipeline.ledger.alerts import AlertKind
+from pipeline.ledger.postings import PostingKind
+from pipeline.schemas.codec import ALERTS, BALANCES, POSTINGS, read_rated
+from pipeline.schemas.framing import DecodeError, read
+
+Columns = dict[str, list[Any]]
+_PARTY_TYPES = frozenset(t.value for t in PartyType)
+_POSTING_KINDS = frozenset(k.value for k in PostingKind)
+_ALERT_KINDS = frozenset(k.value for k in AlertKind)
+_RATED_AS_IS = (
+    "cdr_id",
+    "status",
+    "reason",
+    "detail",
+    "source",
+    "account",
+    "customer",
+    "payer",
+    "provider",
+    "code",
+    "code_name",
+    "billed_seconds",
+    "covered_seconds",
+    "currency",
+    "provider_currency",
+)
+_POSTING_AS_IS = ("posting_id", "party_type", "party", "currency", "kind", "cdr_id", "payment_id")
+_ALERT_AS_IS = ("alert_id", "party_type", "party", "kind", "threshold", "reason")
+
+
+def _epoch(at: datetime | None) -> int:
+    return 0 if at is None else max(int(at.timestamp()), 0)
+
+
+def _known(values: Iterable[str], allowed: frozenset[str], what: str) -> None:
+    unknown = set(values) - allowed
+    if unknown:
+        raise DecodeError("bad_value", f"unknown {what} {min(unknown)!r}")
+
+
+def rated(data: bytes, version: int) -> tuple[Columns, list[float]]:
+    """A rated-topic message as `rated_cdrs` columns, and the rated calls' end times."""
+    items = read_rated(data)
+    columns: Columns = {name: [r[name] for r in items] for name in _RATED_AS_IS}
+    starts = [r["start"] for r in items]
+    durations = [r["duration"] for r in items]
+    columns["start"] = [_epoch(s) for s in starts]
+    columns["start_known"] = [int(s is not None) for s in starts]
+    columns["duration"] = [min(d or 0, UINT32_MAX) for d in durations]
+    columns["duration_known"] = [int(d is not None) for d in durations]
+    columns["cost_micro"] = [r["cost"] or 0 for r in items]
+    columns["provider_cost_micro"] = [r["provider_cost"] or 0 for r in items]
+    columns["version"] = [version] * len(items)
+    ends = [
+        r["start"].timestamp() + (r["duration"] or 0)
+        for r in items
+        if r["status"] == "rated" and r["start"] is not None
+    ]
+    return columns, ends
+
+
+def postings(data: bytes, version: int) -> tuple[Columns, list[float]]:
+    """A postings-topic message as `postings` columns."""
+    items = read(POSTINGS, data)["items"]
+    columns: Columns = {name: [r[name] for r in items] for name in _POSTING_AS_IS}
+    _known(columns["party_type"], _PARTY_TYPES, "party_type")
+    _known(columns["kind"], _POSTING_KINDS, "posting kind")
+    columns["amount_micro"] = [r["amount"] for r in items]
+    columns["at"] = [_epoch(r["at"]) for r in items]
+    columns["version"] = [version] * len(items)
+    return columns, []
+
+
+def alerts(data: bytes, version: int) -> tuple[Columns, list[float]]:
+    """An alerts-topic message as `alerts` columns; `details` as JSON text, in order."""
+    items = read(ALERTS, data)["items"]
+    columns: Columns = {name: [r[name] for r in items] for name in _ALERT_AS_IS}
+    _known(columns["party_type"], _PARTY_TYPES, "party_type")
+    _known(columns["kind"], _ALERT_KINDS, "alert kind")
+    columns["at"] = [_epoch(r["at"]) for r in items]
+    columns["details"] = [json.dumps({d["key"]: d["value"] for d in r["details"]}) for r in items]
+    columns["version"] = [version] * len(items)
+    return columns, []
+
+
+def balances(data: bytes, _version: int) -> tuple[Columns, list[float]]:
+    """A balances-topic message as `balances` columns; each snapshot keeps its version."""
+    items = read(BALANCES, data)["items"]
+    _known((r["party_type"] for r in items), _PARTY_TYPES, "party_type")
+    for r in items:
+        if r["version"] < 0:
+            raise DecodeError("bad_value", f"version {r['version']} is below 0")
+    return {
+        "party_type": [r["party_type"] for r in items],
+        "party": [r["party"] for r in items],
+        "balance_micro": [r["balance"] for r in items],
+        "currency": [r["currency"] for r in items],
+        "blocked": [int(r["blocked"]) for r in items],
+        "updated_at": [_epoch(r["at"]) for r in items],
+        "version": [r["version"] for r in items],
+    }, []

@@ -7,10 +7,15 @@ import socket
 import time
 import urllib.request
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from pipeline.catalog.model import PartyType
+from pipeline.engine.events import Sequenced
+from pipeline.engine.records import Payment
+from pipeline.schemas.codec import encode_raw
 from tests.integration.conftest import LocalServers
 from tests.integration.stream_helpers import (
     cli,
@@ -84,9 +89,36 @@ def test_generated_100k_stream_equals_offline(local_servers: LocalServers, tmp_p
     assert_same(got, expected)
 
 
-@pytest.mark.parametrize("bad", [b"", b"\xc3\x01" + b"\x00" * 8 + b"junk", b"not avro at all"])
+UNREADABLE = frozenset({"bad_frame", "unknown_schema", "bad_avro"})
+# well-formed, but a payment to a customer the catalog does not have
+BAD_PAYMENT = encode_raw(
+    [
+        Sequenced(
+            0,
+            Payment(
+                "pay-x",
+                datetime(2026, 3, 20, tzinfo=UTC),
+                PartyType.CUSTOMER,
+                "no-such-customer",
+                5_000_000,
+                "USD",
+            ),
+        )
+    ]
+)
+
+
+@pytest.mark.parametrize(
+    ("bad", "reasons"),
+    [
+        (b"", UNREADABLE),
+        (b"\xc3\x01" + b"\x00" * 8 + b"junk", UNREADABLE),
+        (b"not avro at all", UNREADABLE),
+        (BAD_PAYMENT, {"bad_payment"}),
+    ],
+)
 def test_malformed_raw_messages_are_dead_lettered_and_the_worker_goes_on(
-    local_servers: LocalServers, tmp_path: Path, bad: bytes
+    local_servers: LocalServers, tmp_path: Path, bad: bytes, reasons: frozenset[str]
 ) -> None:
     from confluent_kafka import Consumer, Producer
 
@@ -98,7 +130,13 @@ def test_malformed_raw_messages_are_dead_lettered_and_the_worker_goes_on(
     cli(env, "db", "migrate")
     cli(env, "catalog", "publish", str(SAMPLES / "catalog"))
     producer = Producer({"bootstrap.servers": local_servers.kafka_brokers})
-    producer.produce(f"{prefix}.raw", value=bad, partition=0)
+    offsets: list[int | None] = []
+    producer.produce(
+        f"{prefix}.raw",
+        value=bad,
+        partition=0,
+        on_delivery=lambda _e, m: offsets.append(m.offset()),
+    )
     producer.flush(10)
     with running_worker(env, tmp_path / "worker.log") as worker:
         cli(env, "produce", *SAMPLE_ARGS, *SAMPLE_CDRS)
@@ -124,7 +162,8 @@ def test_malformed_raw_messages_are_dead_lettered_and_the_worker_goes_on(
     assert value is not None
     letter = decode_dead_letter(value)
     assert letter.payload == bad
-    assert letter.reason in {"bad_frame", "unknown_schema", "bad_avro"}
+    assert letter.reason in reasons
+    assert [(letter.topic, letter.partition, letter.offset)] == [(f"{prefix}.raw", 0, *offsets)]
 
 
 def test_a_deck_published_while_the_worker_runs_applies_from_its_effective_date(

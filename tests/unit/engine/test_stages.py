@@ -223,3 +223,21 @@ def test_held_work_is_state_a_restarted_stage_applies_it() -> None:
     assert [w.party for w in released.applied] == ["carrier-a"]
     table.write(1, released.state)
     assert table.scan("h|1|") == [] and restarted.pending() == 0
+
+
+def test_a_payment_the_catalog_refuses_is_a_dead_letter_and_the_batch_goes_on() -> None:
+    catalog, events = sample_events()
+    cdrs = [e for e in events if isinstance(e, RawCdr) and e.start is not None][:3]
+    first = cdrs[0].start
+    assert first is not None
+    stranger = Payment("pay-x", first, PartyType.CUSTOMER, "no-such-customer", 5_000_000, "USD")
+    batch = [
+        Sequenced(0, cdrs[0]),
+        Sequenced(1, stranger),
+        *(Sequenced(i + 2, c) for i, c in enumerate(cdrs[1:])),
+    ]
+    out = RatingStage(catalog, 1).process(0, batch)
+    assert [reason for reason, _ in out.dead] == ["bad_payment"]
+    assert "no-such-customer" in out.dead[0][1]
+    assert [r.cdr_id for r in out.rated] == [c.cdr_id for c in cdrs]  # the rest rated
+    assert all(p.payment_id != "pay-x" for p in out.postings)

@@ -16,7 +16,7 @@ from pipeline.engine.commits import CommittedTable
 from pipeline.engine.stages import PartyStage, RatingStage
 from pipeline.kafka.gaps import Fetched, read_range
 from pipeline.metrics import Metrics, lag_by_topic
-from pipeline.schemas.codec import DeadLetter, DecodeError, decode_work, encode_dead_letter
+from pipeline.schemas.codec import DeadLetter, DecodeError, encode_dead_letter, read_work
 from pipeline.settings import Settings
 from pipeline.topics import TopicNames
 
@@ -112,10 +112,10 @@ class Pipeline:
             )
             self.rating = RatingStage(catalog, partitions, rating.get, rating.scan)
             self.resellers = PartyStage(
-                catalog, PartyType.RESELLER, partitions, resellers.get, resellers.scan, decode_work
+                catalog, PartyType.RESELLER, partitions, resellers.get, resellers.scan, read_work
             )
             self.providers = PartyStage(
-                catalog, PartyType.PROVIDER, partitions, providers.get, providers.scan, decode_work
+                catalog, PartyType.PROVIDER, partitions, providers.get, providers.scan, read_work
             )
         else:
             for stage in (self.rating, self.resellers, self.providers):

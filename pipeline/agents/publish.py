@@ -7,6 +7,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from pipeline.app import Pipeline
+from pipeline.engine.events import Origin
 from pipeline.engine.stages import StageOutput
 from pipeline.ledger.alerts import AlertKind
 from pipeline.schemas import codec
@@ -24,7 +25,8 @@ STATUS_KINDS = frozenset(
 async def publish(
     p: Pipeline, out: StageOutput, topic: str, partition: int, offset: int, payload: bytes
 ) -> None:
-    """Records to the output topics, work to the next stages, bad events to dead letters
+    """Records to the output topics, work to the next stages (its origin: the message in
+    hand, `partition` and `offset`), bad events to dead letters
     (with `payload`, the bytes of the message that carried them); returns once the
     broker has every one of them."""
     topics = p.topics
@@ -43,7 +45,8 @@ async def publish(
     if out.balances:
         sent.append(await topics["balances"].send(value=codec.encode_balances(out.balances)))
     for (role, target), items in out.work.items():
-        sent.append(await topics[role].send(value=codec.encode_work(items), partition=target))
+        work = codec.encode_work(items, Origin(partition, offset))
+        sent.append(await topics[role].send(value=work, partition=target))
     for reason, detail in out.dead:
         sent.append(await p.dead_letter(topic, partition, offset, reason, detail, payload))
     await asyncio.gather(*sent)

@@ -11,7 +11,7 @@ from pipeline.agents.idle import with_idle
 from pipeline.agents.publish import publish
 from pipeline.app import Pipeline
 from pipeline.engine.stages import StageOutput
-from pipeline.schemas.codec import decode_raw, decode_work
+from pipeline.schemas.codec import decode_raw, read_work
 
 log = logging.getLogger("cdr.agents")
 IDLE_SECONDS = 1.0  # no message for this long: check for messages never delivered
@@ -25,17 +25,17 @@ def register(p: Pipeline) -> None:
         assert p.rating is not None
         return p.rating.process(partition, items)
 
-    def resellers(partition: int, items: Sequence[Any], offset: int, payload: bytes) -> StageOutput:
+    def resellers(partition: int, work: Any, offset: int, payload: bytes) -> StageOutput:
         assert p.resellers is not None
-        return p.resellers.process(partition, items, offset, payload)
+        return p.resellers.process(partition, work.items, offset, payload, work.origin)
 
-    def providers(partition: int, items: Sequence[Any], offset: int, payload: bytes) -> StageOutput:
+    def providers(partition: int, work: Any, offset: int, payload: bytes) -> StageOutput:
         assert p.providers is not None
-        return p.providers.process(partition, items, offset, payload)
+        return p.providers.process(partition, work.items, offset, payload, work.origin)
 
     p.app.agent(p.topics["raw"], name="cdr.rating")(_agent(p, "rating", "raw", decode_raw, rating))
     for table, process in (("resellers", resellers), ("providers", providers)):
-        agent = _agent(p, table, table, decode_work, process)
+        agent = _agent(p, table, table, read_work, process)
         p.app.agent(p.topics[table], name=f"cdr.{table}")(agent)
 
     @p.app.timer(interval=5.0)  # type: ignore[untyped-decorator]

@@ -244,11 +244,13 @@ class Book:
         self.seen[payment.payment_id] = True
         return self._settle(payment_postings(payment, self.catalog))
 
-    def apply(self, work: Deferred, cause: str) -> Outcome:
-        """Work deferred by another stage, applied once: `cause` identifies it for replays."""
-        if cause in self.seen:
-            return Outcome(duplicate=True)
-        self.seen[cause] = True
+    def apply(self, work: Deferred, cause: str | None) -> Outcome:
+        """Work deferred by another stage, applied once: `cause` identifies it for replays
+        (None: the caller has made sure it is not a repeat)."""
+        if cause is not None:
+            if cause in self.seen:
+                return Outcome(duplicate=True)
+            self.seen[cause] = True
         if work.party_type in self.owns and work.party_type is not PartyType.ACCOUNT:
             self.state(work.party_type, work.party)  # an opening, or the first work
         outcome = self._settle([work.posting]) if work.posting is not None else Outcome()

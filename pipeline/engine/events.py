@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from pipeline.catalog.model import PartyType
 from pipeline.cdrs.model import RawCdr
@@ -51,6 +52,23 @@ class PartyWork:
     party: str
     posting: Posting | None = None
     usage: Usage | None = None
+
+
+class Origin(NamedTuple):
+    """The rating stage's input message (raw partition, offset) whose processing sent a
+    work message: the rating stage processes each partition's offsets once, in order,
+    so a work message from an origin not after the last one seen is a repeat."""
+
+    partition: int
+    offset: int
+
+
+class WorkMessage(NamedTuple):
+    """A resellers- or providers-topic message: its work and ticks, and its origin
+    (None when not known: written before the origin was recorded)."""
+
+    items: list[PartyWork | Tick]
+    origin: Origin | None = None
 
 
 @dataclass(frozen=True, slots=True)

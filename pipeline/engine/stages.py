@@ -17,8 +17,17 @@ from pipeline.cdrs.model import RawCdr
 from pipeline.engine import state_codec
 from pipeline.engine.book import Book, Deferred, Outcome, PartyKey
 from pipeline.engine.calls import PackageKey
-from pipeline.engine.events import BalanceSnapshot, Opening, PartyWork, Sequenced, Tick
+from pipeline.engine.events import (
+    BalanceSnapshot,
+    Opening,
+    Origin,
+    PartyWork,
+    Sequenced,
+    Tick,
+    WorkMessage,
+)
 from pipeline.engine.ordering import OrderedMerge
+from pipeline.engine.origins import Origins
 from pipeline.engine.payments import PaymentError
 from pipeline.engine.records import Payment, RatedCdr
 from pipeline.engine.routing import partition_of
@@ -36,7 +45,7 @@ ROLE_OF = {PartyType.RESELLER: RESELLERS, PartyType.PROVIDER: PROVIDERS}
 EPOCH = datetime.fromtimestamp(0, UTC)
 
 Load = Callable[[str], bytes | None]
-Decode = Callable[[bytes], Sequence[PartyWork | Tick]]
+Decode = Callable[[bytes], WorkMessage]
 _OFFSET = struct.Struct(">q")
 
 
@@ -224,6 +233,10 @@ class PartyStage(_Stage):
     under `h|<partition>|<offset>` (its bytes, decoded again by `decode`) until all of it
     has been applied, so the message can be acknowledged at once and a restarted or
     rebalanced worker holds the same work.
+
+    A repeated work message is recognised by its origin (`pipeline/engine/origins.py`);
+    work without one (a message written before origins were recorded) falls back to
+    the applied-id set, by posting id or usage cause.
     """
 
     def __init__(
@@ -243,6 +256,8 @@ class PartyStage(_Stage):
         self.merges: dict[int, OrderedMerge] = {}
         self.held: dict[int, dict[int, int]] = {}  # partition -> offset -> work not applied
         self._owner: dict[int, tuple[int, int]] = {}  # id(work) -> (partition, offset)
+        self.origins = Origins(scan)
+        self._by_id: set[int] = set()  # id(work) of work without an origin: checked by id
 
     def process(
         self,
@@ -250,9 +265,20 @@ class PartyStage(_Stage):
         items: Sequence[PartyWork | Tick],
         offset: int | None = None,
         payload: bytes = b"",
+        origin: Origin | None = None,
     ) -> StageOutput:
-        """Apply what the batch releases; with an `offset`, hold the rest as state."""
+        """Apply what the batch releases; with an `offset`, hold the rest as state.
+
+        A message from an `origin` taken before is a repeat: nothing of it applies.
+        """
         out = StageOutput()
+        if origin is None:
+            self._by_id.update(id(item) for item in items if isinstance(item, PartyWork))
+        elif self.origins.repeats(partition, origin):
+            out.duplicates = sum(isinstance(item, PartyWork) for item in items)
+            return out
+        else:
+            out.state.update(self.origins.take(partition, origin))
         merge = self.merges.get(partition)
         incoming: list[PartyWork | Tick] = []
         if merge is None:
@@ -270,13 +296,16 @@ class PartyStage(_Stage):
         last_seq, last_at = -1, EPOCH
         for work in merge.add(incoming):
             if work.posting is not None:
-                cause = work.posting.posting_id
+                cause: str | None = work.posting.posting_id
                 last_at = work.posting.at
             elif work.usage is not None:
                 cause = f"usage:{work.usage.cause}:{work.party}"
                 last_at = work.usage.start
             else:
                 cause = f"opening:{self.kind.value}:{work.party}"
+            if id(work) not in self._by_id:
+                cause = None  # its message's origin was checked on arrival
+            self._by_id.discard(id(work))
             last_seq = work.seq
             deferred = Deferred(self.kind, work.party, work.posting, work.usage)
             self._collect(self.book.apply(deferred, cause), out)
@@ -322,7 +351,9 @@ class PartyStage(_Stage):
         self.held.setdefault(partition, {})
         for value in self._scan(f"h|{partition}|"):
             (offset,) = _OFFSET.unpack_from(value)
-            items = self._decode(value[_OFFSET.size :])
+            items, origin = self._decode(value[_OFFSET.size :])
+            if origin is None:
+                self._by_id.update(id(item) for item in items if isinstance(item, PartyWork))
             self._hold(partition, offset, items)
             restored.extend(items)
         return restored
@@ -340,6 +371,8 @@ class PartyStage(_Stage):
         self.merges.clear()
         self.held.clear()
         self._owner.clear()
+        self.origins.forget()
+        self._by_id.clear()
 
     def pending(self) -> int:
         return sum(merge.pending() for merge in self.merges.values())

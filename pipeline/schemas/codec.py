@@ -12,7 +12,15 @@ from typing import Any, TypeVar
 
 from pipeline.catalog.model import PartyType
 from pipeline.cdrs.model import Defect, RawCdr
-from pipeline.engine.events import BalanceSnapshot, Opening, PartyWork, Sequenced, Tick
+from pipeline.engine.events import (
+    BalanceSnapshot,
+    Opening,
+    Origin,
+    PartyWork,
+    Sequenced,
+    Tick,
+    WorkMessage,
+)
 from pipeline.engine.records import Payment, RatedCdr
 from pipeline.ledger.alerts import Alert, AlertKind
 from pipeline.ledger.postings import Posting, PostingKind
@@ -195,8 +203,9 @@ def _posting(r: dict[str, Any]) -> Posting:
     )
 
 
-def encode_work(items: Sequence[PartyWork | Tick]) -> bytes:
-    """A resellers- or providers-topic message: party work and forwarded ticks."""
+def encode_work(items: Sequence[PartyWork | Tick], origin: Origin | None = None) -> bytes:
+    """A resellers- or providers-topic message: party work and forwarded ticks, and the
+    rating stage's input message that produced them."""
     out: list[tuple[str, dict[str, Any]]] = []
     for w in items:
         if isinstance(w, Tick):
@@ -215,12 +224,19 @@ def encode_work(items: Sequence[PartyWork | Tick]) -> bytes:
             "usage": usage,
         }
         out.append((_WORK, work))
-    return write(WORK, {"items": out})
+    partition, offset = (-1, -1) if origin is None else origin
+    return write(WORK, {"items": out, "origin_partition": partition, "origin_offset": offset})
 
 
 def decode_work(data: bytes) -> list[PartyWork | Tick]:
+    return read_work(data).items
+
+
+def read_work(data: bytes) -> WorkMessage:
+    """A work message's items and origin (None for a message written without one)."""
+    record = read(WORK, data)
     items: list[PartyWork | Tick] = []
-    for r in read(WORK, data)["items"]:
+    for r in record["items"]:
         if "watermark" in r:
             items.append(Tick(r["watermark"], _at_least(r["source"], -1, "tick source")))
             continue
@@ -230,7 +246,12 @@ def decode_work(data: bytes) -> list[PartyWork | Tick]:
             usage = Usage(u["start"], _at_least(u["seconds"], 0, "usage seconds"), u["cause"])
         seq, sub = _at_least(r["seq"], 0, "seq"), _at_least(r["sub"], 0, "sub")
         items.append(PartyWork(seq, sub, r["party"], None if p is None else _posting(p), usage))
-    return items
+    partition = _at_least(record["origin_partition"], -1, "origin partition")
+    if partition < 0:
+        return WorkMessage(items)
+    return WorkMessage(
+        items, Origin(partition, _at_least(record["origin_offset"], 0, "origin offset"))
+    )
 
 
 def encode_rated(items: Sequence[RatedCdr]) -> bytes:

@@ -20,10 +20,10 @@ from pipeline.catalog.model import Catalog, PartyType
 from pipeline.engine import serialize
 from pipeline.engine.book import BalanceLine
 from pipeline.engine.commits import CommittedTable
-from pipeline.engine.events import BalanceSnapshot, Sequenced, Tick
+from pipeline.engine.events import BalanceSnapshot, Origin, Sequenced, Tick
 from pipeline.engine.routing import Router, partition_of
 from pipeline.engine.stages import PROVIDERS, RESELLERS, PartyStage, RatingStage, StageOutput
-from pipeline.schemas.codec import decode_work, encode_work
+from pipeline.schemas.codec import encode_work, read_work
 from tests.unit.engine.test_commits import LoggedStore, restored
 from tests.unit.engine.test_stages import canonical, offline, openings, sample_events
 
@@ -77,10 +77,10 @@ class Worker:
         self.stages: dict[str, Any] = {
             "rating": RatingStage(catalog, partitions, rating.get, rating.scan),
             RESELLERS: PartyStage(
-                catalog, PartyType.RESELLER, partitions, resellers.get, resellers.scan, decode_work
+                catalog, PartyType.RESELLER, partitions, resellers.get, resellers.scan, read_work
             ),
             PROVIDERS: PartyStage(
-                catalog, PartyType.PROVIDER, partitions, providers.get, providers.scan, decode_work
+                catalog, PartyType.PROVIDER, partitions, providers.get, providers.scan, read_work
             ),
         }
 
@@ -124,13 +124,13 @@ def run_with_crashes(
             out = worker.stages[role].process(partition, message)
         else:
             assert isinstance(message, bytes)
-            items = decode_work(message)
-            out = worker.stages[role].process(partition, items, offset, message)
+            work = read_work(message)
+            out = worker.stages[role].process(partition, work.items, offset, message, work.origin)
         crash = rnd.random() < crash_chance
         if not (crash and rnd.random() < 0.3):  # delivered (the agent waits for this)...
             warehouse.insert(out)
             for target, items in out.work.items():
-                topics[target].append(encode_work(items))
+                topics[target].append(encode_work(items, Origin(partition, offset)))
             if not (crash and rnd.random() < 0.3):  # ...before the state is written
                 worker.tables[role].write(partition, out.state)
                 position[topic] = offset + 1

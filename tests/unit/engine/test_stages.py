@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections import defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,11 +18,12 @@ from pipeline.cdrs.model import RawCdr
 from pipeline.cdrs.readers import read_cdrs
 from pipeline.engine import serialize
 from pipeline.engine.book import BalanceLine, Book
-from pipeline.engine.events import Opening, PartyWork, Sequenced, Tick
+from pipeline.engine.events import Opening, Origin, PartyWork, Sequenced, Tick
 from pipeline.engine.ordering import time_order
 from pipeline.engine.records import Payment
 from pipeline.engine.routing import Router, partition_of
 from pipeline.engine.stages import PROVIDERS, RESELLERS, PartyStage, RatingStage, StageOutput
+from pipeline.ledger.postings import Posting, PostingKind
 from pipeline.offline.payments import read_payments
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples"
@@ -203,18 +205,18 @@ def test_party_stage_watermarks_survive_a_restart() -> None:
 def test_held_work_is_state_a_restarted_stage_applies_it() -> None:
     """Work still held when a worker stops is in its table, not in unacknowledged input."""
     from pipeline.engine.commits import CommittedTable
-    from pipeline.schemas.codec import decode_work, encode_work
+    from pipeline.schemas.codec import encode_work, read_work
 
     catalog, _ = sample_events()
     table = CommittedTable({})
-    first = PartyStage(catalog, PartyType.PROVIDER, 2, table.get, table.scan, decode_work)
+    first = PartyStage(catalog, PartyType.PROVIDER, 2, table.get, table.scan, read_work)
     held: list[PartyWork | Tick] = [PartyWork(5, 0, "carrier-a"), Tick(7, source=1)]
     out = first.process(1, held, 3, encode_work(held))
     assert out.applied == [] and first.pending() == 1  # source 0 has not spoken yet
     table.write(1, out.state)
     assert table.scan("h|1|")
 
-    restarted = PartyStage(catalog, PartyType.PROVIDER, 2, table.get, table.scan, decode_work)
+    restarted = PartyStage(catalog, PartyType.PROVIDER, 2, table.get, table.scan, read_work)
     replay = restarted.process(1, held, 3, encode_work(held))  # the same message again
     assert replay.applied == [] and restarted.pending() == 1  # held once, not twice
     table.write(1, replay.state)
@@ -241,3 +243,61 @@ def test_a_payment_the_catalog_refuses_is_a_dead_letter_and_the_batch_goes_on() 
     assert "no-such-customer" in out.dead[0][1]
     assert [r.cdr_id for r in out.rated] == [c.cdr_id for c in cdrs]  # the rest rated
     assert all(p.payment_id != "pay-x" for p in out.postings)
+
+
+def _provider_work(seq: int, cdr_id: str) -> PartyWork:
+    posting = Posting(
+        f"{cdr_id}/provider/carrier-a",
+        PartyType.PROVIDER,
+        "carrier-a",
+        -100_000,
+        "USD",
+        PostingKind.CALL,
+        datetime(2026, 3, 20, 10, tzinfo=UTC),
+        cdr_id,
+    )
+    return PartyWork(seq, 0, "carrier-a", posting)
+
+
+def test_a_work_message_from_an_origin_taken_before_is_a_repeat() -> None:
+    """The rating stage sends a message's work again after a crash: the provider stage
+    recognises it by its origin, across a restart, without remembering any id."""
+    from pipeline.engine.commits import CommittedTable
+    from pipeline.schemas.codec import read_work
+
+    catalog, _ = sample_events()
+    table = CommittedTable({})
+
+    def stage() -> PartyStage:
+        return PartyStage(catalog, PartyType.PROVIDER, 1, table.get, table.scan, read_work)
+
+    first = stage()
+    work: list[PartyWork | Tick] = [_provider_work(5, "c5"), Tick(5, source=0)]
+    out = first.process(0, work, 0, b"", Origin(0, 7))
+    assert [p.posting_id for p in out.postings] == ["c5/provider/carrier-a"]
+    table.write(0, out.state)
+    assert len(first.store.seen) == 0  # no id kept
+
+    restarted = stage()
+    for origin in (Origin(0, 7), Origin(0, 6)):  # sent again, and an older one
+        again = restarted.process(0, work, 1, b"", origin)
+        assert (again.postings, again.applied, again.duplicates) == ([], [], 1)
+        assert again.state == {}
+    later: list[PartyWork | Tick] = [_provider_work(6, "c6"), Tick(6, source=0)]
+    out = restarted.process(0, later, 2, b"", Origin(0, 8))
+    assert [p.posting_id for p in out.postings] == ["c6/provider/carrier-a"]
+    balance = {(b.party_type, b.party): b.balance for b in out.balances}
+    assert balance[(PartyType.PROVIDER, "carrier-a")] == out.balances[-1].balance
+    fresh: list[PartyWork | Tick] = [_provider_work(7, "c7"), Tick(7, source=0)]
+    other = restarted.process(0, fresh, 3, b"", Origin(1, 0))
+    assert [p.posting_id for p in other.postings] == ["c7/provider/carrier-a"]  # another source
+
+
+def test_work_without_an_origin_is_checked_by_its_posting_id() -> None:
+    catalog, _ = sample_events()
+    stage = PartyStage(catalog, PartyType.PROVIDER, 1)
+    work: list[PartyWork | Tick] = [_provider_work(5, "c5"), Tick(5, source=0)]
+    assert len(stage.process(0, work).postings) == 1
+    same: list[PartyWork | Tick] = [_provider_work(5, "c5"), Tick(6, source=0)]
+    again = stage.process(0, same)
+    assert (again.postings, again.duplicates) == ([], 1)

@@ -250,6 +250,20 @@ def _expect_bad_value(decode: Callable[[bytes], Any], data: bytes, words: str) -
             "usage seconds -3",
         ),
         (
+            codec.read_work,
+            framing.write(
+                "cdr.WorkBatch", {"items": [], "origin_partition": 0, "origin_offset": -1}
+            ),
+            "origin offset -1 is below 0",
+        ),
+        (
+            codec.read_work,
+            framing.write(
+                "cdr.WorkBatch", {"items": [], "origin_partition": -2, "origin_offset": 5}
+            ),
+            "origin partition -2 is below -1",
+        ),
+        (
             codec.decode_alerts,
             _altered("cdr.AlertBatch", codec.encode_alerts([ALERT]), kind="blockEd"),
             "unknown alert kind 'blockEd'",

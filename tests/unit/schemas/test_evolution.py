@@ -55,3 +55,18 @@ def test_a_v1_message_is_read_into_the_current_schema_with_the_default_filled() 
 def test_the_codec_writes_the_current_version() -> None:
     data = codec.encode_raw([Tick(1)])
     assert data[2:10] == framing.CURRENT["cdr.RawBatch"].fingerprint
+
+
+def test_a_v1_work_message_is_read_with_no_origin_and_v2_keeps_it() -> None:
+    from pipeline.engine.events import Origin, PartyWork
+
+    v1 = framing.versions("cdr.WorkBatch")[0]
+    work = {"seq": 3, "sub": 0, "party": "carrier-a", "posting": None, "usage": None}
+    data = framing.write("cdr.WorkBatch", {"items": [("cdr.PartyWork", work)]}, schema=v1)
+    assert data[2:10] == v1.fingerprint
+    old = codec.read_work(data)
+    assert old.items == [PartyWork(3, 0, "carrier-a")] and old.origin is None
+
+    new = codec.read_work(codec.encode_work(old.items, Origin(2, 41)))
+    assert new == (old.items, Origin(2, 41))
+    assert codec.read_work(codec.encode_work(old.items)).origin is None

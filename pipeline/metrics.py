@@ -84,6 +84,13 @@ class Metrics:
             ["topic"],
             registry=r,
         )
+        self.held_work = Gauge(
+            "cdr_pipeline_held_work_items",
+            "Reseller or provider work this worker holds until every rating partition's "
+            "watermark has passed it (grows while one rating partition lags the others).",
+            ["stage"],
+            registry=r,
+        )
         self.alerts = Counter(
             "cdr_pipeline_alerts_total", "Alerts emitted, by kind.", ["kind"], registry=r
         )

@@ -27,11 +27,15 @@ def register(p: Pipeline) -> None:
 
     def resellers(partition: int, work: Any, offset: int, payload: bytes) -> StageOutput:
         assert p.resellers is not None
-        return p.resellers.process(partition, work.items, offset, payload, work.origin)
+        out = p.resellers.process(partition, work.items, offset, payload, work.origin)
+        p.metrics.held_work.labels("resellers").set(p.resellers.pending())
+        return out
 
     def providers(partition: int, work: Any, offset: int, payload: bytes) -> StageOutput:
         assert p.providers is not None
-        return p.providers.process(partition, work.items, offset, payload, work.origin)
+        out = p.providers.process(partition, work.items, offset, payload, work.origin)
+        p.metrics.held_work.labels("providers").set(p.providers.pending())
+        return out
 
     p.app.agent(p.topics["raw"], name="cdr.rating")(_agent(p, "rating", "raw", decode_raw, rating))
     for table, process in (("resellers", resellers), ("providers", providers)):

@@ -254,6 +254,8 @@ def test_a_running_worker_serves_metrics_that_match_the_cdrs_sent(
     assert alerts == len(expected["alerts.jsonl"])
     rows = samples[("cdr_pipeline_sink_batch_rows_sum", (("table", "rated_cdrs"),))]
     assert rows == 35
+    for stage in ("resellers", "providers"):  # the final tick released every piece of work
+        assert samples[("cdr_pipeline_held_work_items", (("stage", stage),))] == 0
 
 
 def test_blocked_gauges_are_read_from_clickhouse_by_a_worker_that_just_started(

@@ -41,6 +41,7 @@ def test_alert_rules_cover_what_operators_must_hear() -> None:
         "CdrSinkFailing",
         "CdrProviderDisabled",
         "CdrInputDeletedBeforeProcessing",
+        "CdrWorkHeldBack",
     }
     known = known_metrics()
     for name, rule in alerts.items():

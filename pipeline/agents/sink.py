@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from pipeline.app import Pipeline
 from pipeline.schemas import columns
-from pipeline.schemas.columns import Columns
+from pipeline.schemas.columns import Columns, Reader
 from pipeline.warehouse.summary import blocked_counts
 
 log = logging.getLogger("cdr.sink")
@@ -30,8 +30,7 @@ class SinkWarehouse(Protocol):
     def rows(self, sql: str) -> list[dict[str, object]]: ...
 
 
-# topic, table, and how one of its messages becomes columns (and the calls' end times)
-SINKS: tuple[tuple[str, str, Callable[[bytes, int], tuple[Columns, list[float]]]], ...] = (
+SINKS: tuple[tuple[str, str, Reader], ...] = (  # topic, table, how a message becomes columns
     ("rated", "rated_cdrs", columns.rated),
     ("postings", "postings", columns.postings),
     ("alerts", "alerts", columns.alerts),
@@ -64,7 +63,7 @@ def register(p: Pipeline, connect: Callable[[], SinkWarehouse]) -> None:
 def _sink(
     p: Pipeline,
     table: str,
-    read: Callable[[bytes, int], tuple[Columns, list[float]]],
+    read: Reader,
     connect: Callable[[], SinkWarehouse],
 ) -> Callable[[Any], Any]:
     async def agent(stream: AsyncIterable[Any]) -> None:
@@ -92,9 +91,7 @@ def _sink(
     return agent
 
 
-def _at_version(
-    read: Callable[[bytes, int], tuple[Columns, list[float]]], version: int, data: bytes
-) -> tuple[Columns, list[float]]:
+def _at_version(read: Reader, version: int, data: bytes) -> tuple[Columns, list[float]]:
     return read(data, version)
 
 

@@ -273,7 +273,7 @@ class PartyStage(_Stage):
         """
         out = StageOutput()
         if origin is None:
-            self._by_id.update(id(item) for item in items if isinstance(item, PartyWork))
+            self._check_by_id(items)
         elif self.origins.repeats(partition, origin):
             out.duplicates = sum(isinstance(item, PartyWork) for item in items)
             return out
@@ -296,16 +296,13 @@ class PartyStage(_Stage):
         last_seq, last_at = -1, EPOCH
         for work in merge.add(incoming):
             if work.posting is not None:
-                cause: str | None = work.posting.posting_id
                 last_at = work.posting.at
             elif work.usage is not None:
-                cause = f"usage:{work.usage.cause}:{work.party}"
                 last_at = work.usage.start
-            else:
-                cause = f"opening:{self.kind.value}:{work.party}"
-            if id(work) not in self._by_id:
-                cause = None  # its message's origin was checked on arrival
-            self._by_id.discard(id(work))
+            cause = None  # its message's origin was checked on arrival, unless:
+            if id(work) in self._by_id:
+                self._by_id.discard(id(work))
+                cause = self._cause(work)
             last_seq = work.seq
             deferred = Deferred(self.kind, work.party, work.posting, work.usage)
             self._collect(self.book.apply(deferred, cause), out)
@@ -316,6 +313,18 @@ class PartyStage(_Stage):
             if before.get(source) != mark:  # watermarks are state: a restart needs them
                 out.state[f"w|{partition}|{source}"] = json.dumps([source, mark]).encode()
         return out
+
+    def _cause(self, work: PartyWork) -> str:
+        """The id of work without an origin, for the applied-id set."""
+        if work.posting is not None:
+            return work.posting.posting_id
+        if work.usage is not None:
+            return f"usage:{work.usage.cause}:{work.party}"
+        return f"opening:{self.kind.value}:{work.party}"
+
+    def _check_by_id(self, items: Sequence[PartyWork | Tick]) -> None:
+        """Work from a message without an origin: repeats are told by `_cause` ids."""
+        self._by_id.update(id(item) for item in items if isinstance(item, PartyWork))
 
     def _hold(self, partition: int, offset: int, items: Sequence[PartyWork | Tick]) -> int:
         """Remember which message each piece of work came from; how many it carried."""
@@ -353,7 +362,7 @@ class PartyStage(_Stage):
             (offset,) = _OFFSET.unpack_from(value)
             items, origin = self._decode(value[_OFFSET.size :])
             if origin is None:
-                self._by_id.update(id(item) for item in items if isinstance(item, PartyWork))
+                self._check_by_id(items)
             self._hold(partition, offset, items)
             restored.extend(items)
         return restored

@@ -10,7 +10,7 @@ row by row: DateTime columns as epoch seconds (an unknown or pre-epoch time is 0
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,8 @@ from pipeline.schemas.codec import ALERTS, BALANCES, POSTINGS, read_rated
 from pipeline.schemas.framing import DecodeError, read
 
 Columns = dict[str, list[Any]]
+# how a sink turns one message into its table's columns (and the rated calls' end times)
+Reader = Callable[[bytes, int], tuple[Columns, list[float]]]
 _PARTY_TYPES = frozenset(t.value for t in PartyType)
 _POSTING_KINDS = frozenset(k.value for k in PostingKind)
 _ALERT_KINDS = frozenset(k.value for k in AlertKind)

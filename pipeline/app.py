@@ -15,6 +15,7 @@ from pipeline.changelog import Changelogged
 from pipeline.engine.commits import CommittedTable
 from pipeline.engine.stages import PartyStage, RatingStage
 from pipeline.kafka.gaps import Fetched, read_range
+from pipeline.kafka.progress import Progress
 from pipeline.metrics import Metrics, lag_by_topic
 from pipeline.schemas.codec import DeadLetter, DecodeError, encode_dead_letter, read_work
 from pipeline.settings import Settings
@@ -86,6 +87,7 @@ class Pipeline:
         self.rating: RatingStage | None = None
         self.resellers: PartyStage | None = None
         self.providers: PartyStage | None = None
+        self.sinks: dict[str, Progress] = {}  # per output topic, where its sink stands
         self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
 
     async def _on_revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
@@ -100,6 +102,8 @@ class Pipeline:
                     stage.forget()
             for state in self.state.values():
                 state.forget()
+            for progress in self.sinks.values():
+                progress.forget()
         log.info("partitions revoked; stage memory dropped")
 
     def use_catalog(self, catalog: Catalog) -> None:
@@ -160,7 +164,7 @@ class Pipeline:
             expected,
             offset - 1,
         )
-        return await self._read_directly(topic, partition, expected, offset, known)
+        return await self.read_directly(topic, partition, expected, offset, known)
 
     async def undelivered(self, table: str, topic: str) -> list[Fetched]:
         """Messages the consumer has read past in this worker's partitions of `topic`
@@ -171,29 +175,46 @@ class Pipeline:
         message shows the gap (`skipped`), but when none comes (the input has all been
         sent) only this check does.
         """
-        if not self.settled():
-            return []
-        consumer = self.app.consumer
-        read_offsets = consumer._read_offset  # type: ignore[attr-defined]  # last read
         found: list[Fetched] = []
-        for tp in sorted(tp for tp in consumer.assignment() if tp.topic == topic):
-            read = read_offsets.get(tp)
-            stored = self.next_offset(table, tp.partition)
-            if read is None or read < (stored or 0):
+        for partition, read in sorted(self.read_positions(topic).items()):
+            stored = self.next_offset(table, partition)
+            if read < (stored or 0) or not self.has_messages_from(topic, partition, stored or 0):
                 continue
             log.warning(
                 "%s[%s]: nothing delivered with the consumer at @%s and the stage at @%s; "
                 "reading from @%s directly",
                 topic,
-                tp.partition,
+                partition,
                 read,
                 stored or 0,
                 stored or 0,
             )
-            found += await self._read_directly(
-                topic, tp.partition, stored or 0, read + 1, stored is not None
+            found += await self.read_directly(
+                topic, partition, stored or 0, read + 1, stored is not None
             )
         return found
+
+    def read_positions(self, topic: str) -> dict[int, int]:
+        """The last offset the consumer has read in each of this worker's partitions of
+        `topic` that it has read from; empty while a rebalance or recovery is under way."""
+        if not self.settled():
+            return {}
+        consumer = self.app.consumer
+        read_offsets = consumer._read_offset  # type: ignore[attr-defined]  # last read
+        positions: dict[int, int] = {}
+        for tp in consumer.assignment():
+            read = read_offsets.get(tp)
+            if tp.topic == topic and read is not None:
+                positions[tp.partition] = read
+        return positions
+
+    def has_messages_from(self, topic: str, partition: int, offset: int) -> bool:
+        """Whether the partition, as last fetched, has a message at `offset` or after it
+        (True when the consumer has not learnt its end yet)."""
+        consumer = self.app.consumer
+        tp = next((tp for tp in consumer.assignment() if tp == (topic, partition)), None)
+        highwater = None if tp is None else consumer.highwater(tp)
+        return highwater is None or highwater > offset
 
     def settled(self) -> bool:
         """No rebalance or table recovery is under way: the tables hold this worker's
@@ -209,9 +230,12 @@ class Pipeline:
             (tp.topic, tp.partition) == (topic, partition) for tp in assigned
         )
 
-    async def _read_directly(
+    async def read_directly(
         self, topic: str, partition: int, start: int, end: int, known: bool
     ) -> list[Fetched]:
+        """The messages at `start`..`end`-1 of a partition, read by offset (not through
+        the Faust consumer). With a `known` start, a first offset after it means
+        retention deleted unprocessed messages: logged and counted."""
         loop = asyncio.get_running_loop()
         read = await loop.run_in_executor(
             None, read_range, self.settings, topic, partition, start, end
@@ -227,6 +251,7 @@ class Pipeline:
                 read.low,
             )
             self.metrics.retention_gaps.labels(topic).inc()
+        self.metrics.missed_messages.labels(topic).inc(len(read.found))
         return read.found
 
     def consumer_lag(self) -> dict[str, int]:

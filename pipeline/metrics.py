@@ -46,6 +46,12 @@ class Metrics:
             ["topic"],
             registry=r,
         )
+        self.missed_messages = Counter(
+            "cdr_pipeline_missed_messages_total",
+            "Messages the consumer passed over without delivering, read directly by offset.",
+            ["topic"],
+            registry=r,
+        )
         self.dead_letters = Counter(
             "cdr_pipeline_dead_letters_total",
             "Messages sent to the dead-letter topic, by reason.",

@@ -1,4 +1,4 @@
-"""The ClickHouse sink: batches of records, written, then their offsets committed."""
+"""The ClickHouse sink: batches of records written, then where the sink stands."""
 
 from __future__ import annotations
 
@@ -7,16 +7,22 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterable, Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from pipeline.app import Pipeline
+from pipeline.kafka.gaps import FetchedMessage
+from pipeline.kafka.progress import Progress, plan
 from pipeline.schemas import columns
 from pipeline.schemas.columns import Columns, Reader
+from pipeline.warehouse.offsets import TABLE as OFFSETS
+from pipeline.warehouse.offsets import offset_columns, stored_offsets
 from pipeline.warehouse.summary import blocked_counts
 
 log = logging.getLogger("cdr.sink")
 MAX_MESSAGES = 200  # per insert; each message carries up to a few hundred records
 RETRY_SECONDS = (0.5, 1, 2, 5)
+IDLE_SECONDS = 2.0  # at least this long between checks for messages never delivered
+T = TypeVar("T")
 
 
 class SinkWarehouse(Protocol):
@@ -39,10 +45,14 @@ SINKS: tuple[tuple[str, str, Reader], ...] = (  # topic, table, how a message be
 
 
 def register(p: Pipeline, connect: Callable[[], SinkWarehouse]) -> None:
-    """One sink agent per output topic, each with its own warehouse connection, and the
-    timer that reads the blocked-party gauges back from the warehouse."""
-    for topic, table, read in SINKS:
-        p.app.agent(p.topics[topic], name=f"cdr.sink.{table}")(_sink(p, table, read, connect))
+    """One sink agent per output topic, each with its own warehouse connection and a
+    timer that finds messages never delivered to it; and the timer that reads the
+    blocked-party gauges back from the warehouse."""
+    for source, table, read in SINKS:
+        sink = _Sink(p, source, table, read, connect)
+        p.app.agent(p.topics[source], name=f"cdr.sink.{table}")(sink.agent)
+        interval = max(IDLE_SECONDS, 2 * p.settings.sink_flush_seconds)
+        p.app.timer(interval=interval, name=f"cdr.sink.{table}.undelivered")(sink.undelivered)
     reader: list[SinkWarehouse] = []  # the gauges' own connection, opened on first use
 
     @p.app.timer(interval=p.settings.metrics_refresh_seconds)  # type: ignore[untyped-decorator]
@@ -60,65 +70,170 @@ def register(p: Pipeline, connect: Callable[[], SinkWarehouse]) -> None:
         p.metrics.blocked_now(counts)
 
 
-def _sink(
-    p: Pipeline,
-    table: str,
-    read: Reader,
-    connect: Callable[[], SinkWarehouse],
-) -> Callable[[Any], Any]:
-    async def agent(stream: AsyncIterable[Any]) -> None:
-        loop = asyncio.get_running_loop()
-        warehouse = await loop.run_in_executor(None, connect)
-        within = p.settings.sink_flush_seconds
-        async for events in stream.take_events(MAX_MESSAGES, within=within):  # type: ignore[attr-defined]
-            began = time.perf_counter()
-            version = time.time_ns() // 1_000_000
-            batch: Columns = {}
-            ends: list[float] = []
-            for event in events:
-                decoded = await p.decoded(event, functools.partial(_at_version, read, version))
-                if decoded is not None:
-                    for name, values in decoded[0].items():
-                        batch.setdefault(name, []).extend(values)
-                    ends.extend(decoded[1])
-            rows = len(next(iter(batch.values()), ()))
-            if rows:
-                await _insert_until_done(p, loop, warehouse, table, batch, rows)
-                p.metrics.sink(table, rows, ends)
-            p.metrics.batch_seconds.labels(f"sink.{table}").observe(time.perf_counter() - began)
+class _Sink:
+    """One output topic into its table: every offset written, whatever the consumer
+    delivers.
 
-    agent.__name__ = f"sink_{table}"
-    return agent
+    The consumer group's committed offsets cannot be trusted to mean "written":
+    faust-streaming 0.15.3 drops messages it fetched before a rebalance and commits past
+    them (docs/delivery.md). So the sink keeps its own progress in the warehouse
+    (`sink_offsets`, written after the rows): a delivered message after a gap has the
+    gap read directly first, and a partition the consumer has read past without
+    delivering anything is read directly by the timer. A message is written at least
+    once; the tables drop repeats by their keys.
+    """
+
+    def __init__(
+        self,
+        p: Pipeline,
+        source: str,
+        table: str,
+        read: Reader,
+        connect: Callable[[], SinkWarehouse],
+    ) -> None:
+        self.p = p
+        self.table = table
+        self.read = read
+        self.connect = connect
+        self.topic: str = p.topics[source].get_topic_name()
+        self.progress = p.sinks[self.topic] = Progress()
+        self.lock = asyncio.Lock()  # one write at a time: the agent's or the timer's
+        self._db: SinkWarehouse | None = None
+        self._behind: dict[int, int | None] = {}  # partition -> its next offset, last check
+
+    async def agent(self, stream: AsyncIterable[Any]) -> None:
+        within = self.p.settings.sink_flush_seconds
+        async for events in stream.take_events(MAX_MESSAGES, within=within):  # type: ignore[attr-defined]
+            async with self.lock:
+                await self._write(events)
+
+    async def undelivered(self) -> None:
+        """A partition with messages after the sink's next offset that the consumer has
+        read at or past, and still so at the previous check with no write in between:
+        the consumer passed them over. Read them directly and write them."""
+        try:
+            await self._catch_up()
+        except Exception as error:  # a timer's exception would stop the whole worker
+            log.warning("%s: check for undelivered messages failed: %r", self.topic, error)
+
+    async def _catch_up(self) -> None:
+        positions = self.p.read_positions(self.topic)
+        async with self.lock:
+            await self._load()
+            behind: dict[int, int | None] = {}
+            found: list[Any] = []
+            for partition, read in sorted(positions.items()):
+                expected = self.progress.next(partition)
+                start = expected or 0
+                if read < start or not self.p.has_messages_from(self.topic, partition, start):
+                    continue
+                behind[partition] = expected
+                if partition in self._behind and self._behind[partition] == expected:
+                    log.warning(
+                        "%s[%s]: nothing delivered to the sink with the consumer at @%s and "
+                        "the sink at @%s; reading from @%s directly",
+                        self.topic,
+                        partition,
+                        read,
+                        start,
+                        start,
+                    )
+                    found += await self.p.read_directly(
+                        self.topic, partition, start, read + 1, expected is not None
+                    )
+            self._behind = behind
+            if found:
+                await self._write(found)
+
+    async def _warehouse(self) -> SinkWarehouse:
+        if self._db is None:
+            self._db = await asyncio.get_running_loop().run_in_executor(None, self.connect)
+        return self._db
+
+    async def _load(self) -> None:
+        """Where the sink stands, read from the warehouse once after each rebalance."""
+        if not self.progress.loaded:
+            db = await self._warehouse()
+            stored = await _until_done(
+                self.p, self.table, "read sink offsets", stored_offsets, db, self.topic
+            )
+            self.progress.load(stored)
+
+    async def _write(self, events: Sequence[Any]) -> None:
+        """Write `events` and any messages missing before them; then record the offsets."""
+        began = time.perf_counter()
+        await self._load()
+        todo: list[Any] = []
+        ends: dict[int, int] = {}
+        for partition, delivered in sorted(_by_partition(events).items()):
+            expected = self.progress.next(partition)
+            step = plan(expected, delivered)
+            for start, end in step.missing:
+                known = expected is not None or start > 0  # else a later start is no gap
+                message = FetchedMessage(self.topic, partition, end)
+                todo += await self.p.skipped(message, start, known)
+            todo += [delivered[offset] for offset in step.write]
+            if step.write:
+                ends[partition] = step.write[-1] + 1
+        version = time.time_ns() // 1_000_000
+        batch: Columns = {}
+        lag_ends: list[float] = []
+        for event in todo:
+            decoded = await self.p.decoded(
+                event, functools.partial(_at_version, self.read, version)
+            )
+            if decoded is not None:
+                for name, values in decoded[0].items():
+                    batch.setdefault(name, []).extend(values)
+                lag_ends.extend(decoded[1])
+        rows = len(next(iter(batch.values()), ()))
+        db = await self._warehouse()
+        if rows:
+            await _until_done(
+                self.p,
+                self.table,
+                "insert",
+                db.insert_columns,
+                self.table,
+                batch,
+                self.p.settings.sink_batch_rows,
+            )
+            self.p.metrics.sink(self.table, rows, lag_ends)
+        if ends:
+            done = offset_columns(self.topic, ends, int(time.time()))
+            await _until_done(
+                self.p, self.table, "record sink offsets", db.insert_columns, OFFSETS, done
+            )
+            for partition, end in ends.items():
+                self.progress.advance(partition, end)
+        seconds = time.perf_counter() - began
+        self.p.metrics.batch_seconds.labels(f"sink.{self.table}").observe(seconds)
+
+
+def _by_partition(events: Sequence[Any]) -> dict[int, dict[int, Any]]:
+    """The events of each partition by offset (a repeat delivery counts once)."""
+    found: dict[int, dict[int, Any]] = {}
+    for event in events:
+        message = event.message
+        found.setdefault(message.partition, {})[message.offset] = event
+    return found
 
 
 def _at_version(read: Reader, version: int, data: bytes) -> tuple[Columns, list[float]]:
     return read(data, version)
 
 
-async def _insert_until_done(
-    p: Pipeline,
-    loop: asyncio.AbstractEventLoop,
-    warehouse: SinkWarehouse,
-    table: str,
-    batch: Columns,
-    rows: int,
-) -> None:
-    """Insert, retrying while the warehouse is away; the offsets wait (nothing is lost)."""
+async def _until_done(p: Pipeline, table: str, what: str, call: Callable[..., T], *args: Any) -> T:
+    """`call(*args)` in an executor, retried while the warehouse is away; the sink's
+    offsets wait, so nothing is lost."""
+    loop = asyncio.get_running_loop()
     attempt = 0
-    batch_rows = p.settings.sink_batch_rows  # rows per INSERT statement
     while True:
         try:
-            await loop.run_in_executor(None, warehouse.insert_columns, table, batch, batch_rows)
-            return
-        except Exception as error:  # the driver's errors vary; every one means "not written"
+            return await loop.run_in_executor(None, call, *args)
+        except Exception as error:  # the driver's errors vary; every one means "not done"
             p.metrics.sink_failed(table)
             delay = RETRY_SECONDS[min(attempt, len(RETRY_SECONDS) - 1)]
-            log.warning(
-                "insert of %d rows into %s failed (%s); retry in %ss",
-                rows,
-                table,
-                error,
-                delay,
-            )
+            log.warning("%s for %s failed (%s); retry in %ss", what, table, error, delay)
             attempt += 1
             await asyncio.sleep(delay)

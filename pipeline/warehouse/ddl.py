@@ -157,13 +157,30 @@ BALANCES = Table(
     "ReplacingMergeTree(version) ORDER BY (party_type, party)",
 )
 
+# Where each sink stands: per partition of an output topic, the offset after the last
+# message written. A row is added after the message's rows are in, so every offset below
+# `next_offset` has been written; the largest one counts (`max`, or `FINAL`), which is why
+# two workers writing during a rebalance cannot move it back (pipeline/agents/sink.py).
+SINK_OFFSETS = Table(
+    "sink_offsets",
+    _columns(
+        ("topic", "String"),
+        ("kafka_partition", "UInt32"),
+        ("next_offset", "UInt64"),
+        ("updated_at", _TIME),
+    ),
+    "ReplacingMergeTree(next_offset) ORDER BY (topic, kafka_partition)",
+)
+
 SCHEMA_MIGRATIONS = Table(
     "schema_migrations",
     _columns(("version", "UInt32"), ("name", "String"), ("applied_at", _TIME)),
     "MergeTree ORDER BY version",
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (RATED_CDRS, POSTINGS, ALERTS, BALANCES)}
+TABLES: dict[str, Table] = {
+    t.name: t for t in (RATED_CDRS, POSTINGS, ALERTS, BALANCES, SINK_OFFSETS)
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +255,7 @@ def migrations(database: str) -> tuple[Migration, ...]:
             "rated_cdrs_known_start_duration",
             (add_columns_sql(database, RATED_CDRS.name, RATED_CDRS_V2_COLUMNS),),
         ),
+        Migration(3, "sink_offsets", (create_table_sql(database, SINK_OFFSETS),)),
     )
 
 
@@ -289,6 +307,16 @@ def select_final_page_sql(
     if after is not None:
         sql += f" WHERE {key} > unhex('{after.encode('utf-8').hex().upper()}')"
     return f"{sql} ORDER BY {key} LIMIT {int(limit)}"
+
+
+def sink_offsets_sql(database: str, topic: str) -> str:
+    """Per partition of `topic`, the offset its sink writes next (partitions never
+    written have no row). The topic goes in as `unhex('...')`: any name is safe."""
+    check_identifier(database, "database name")
+    return (
+        f"SELECT kafka_partition, max(next_offset) AS next_offset FROM {database}.sink_offsets "
+        f"WHERE topic = unhex('{topic.encode('utf-8').hex().upper()}') GROUP BY kafka_partition"
+    )
 
 
 def applied_versions_sql(database: str) -> str:

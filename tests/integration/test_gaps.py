@@ -62,16 +62,67 @@ def test_input_the_consumer_group_committed_past_is_still_processed(
     cli(env, "produce", *SAMPLE_ARGS, *SAMPLE_CDRS)
     raw = f"{env['CDR_TOPIC_PREFIX']}.raw"
     brokers = local_servers.kafka_brokers
-    group = Consumer({"bootstrap.servers": brokers, "group.id": env["CDR_APP_ID"]})
-    ends = [
-        TopicPartition(raw, p, group.get_watermark_offsets(TopicPartition(raw, p), 10)[1])
-        for p in range(int(env["CDR_PARTITIONS"]))
-    ]
-    assert sum(tp.offset for tp in ends) > 0
-    group.commit(offsets=ends, asynchronous=False)
-    group.close()
+    partitions = int(env["CDR_PARTITIONS"])
+    ends = Consumer({"bootstrap.servers": brokers, "group.id": "probe"})
+    assert sum(ends.get_watermark_offsets(TopicPartition(raw, p), 10)[1] for p in range(partitions))
+    ends.close()
+    commit_to_the_end(brokers, env["CDR_APP_ID"], [raw], partitions)
     log = tmp_path / "worker.log"
     with running_worker(env, log) as worker:
         got = wait_for_export(env, expected, tmp_path / "stream", 120, worker)
     assert_same(got, expected)
     assert "reading from @0 directly" in log.read_text(errors="replace")
+
+
+def commit_to_the_end(brokers: str, group_id: str, topics: list[str], partitions: int) -> None:
+    """Make the consumer group say every message of `topics` is done."""
+    group = Consumer({"bootstrap.servers": brokers, "group.id": group_id})
+    ends = [
+        TopicPartition(topic, p, group.get_watermark_offsets(TopicPartition(topic, p), 10)[1])
+        for topic in topics
+        for p in range(partitions)
+    ]
+    group.commit(offsets=ends, asynchronous=False)
+    group.close()
+
+
+def test_output_the_consumer_group_committed_past_is_still_written(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    """The sink's offsets in ClickHouse, not the group's, decide what is written.
+
+    faust-streaming can drop a fetched message at a rebalance and commit past it; a
+    postings message was lost that way in CI. Here the group says every output message
+    is done, and the warehouse is a new, empty database: the sink finds the messages
+    its consumer will never deliver and reads them directly.
+    """
+    env = isolated_env(base_env(local_servers), tmp_path)
+    expected = offline(tmp_path, SAMPLES / "catalog", SAMPLE_CDRS, SAMPLE_ARGS)
+    cli(env, "db", "migrate")
+    cli(env, "catalog", "publish", str(SAMPLES / "catalog"))
+    cli(env, "produce", *SAMPLE_ARGS, *SAMPLE_CDRS)
+    with running_worker(env, tmp_path / "first.log") as worker:
+        assert_same(wait_for_export(env, expected, tmp_path / "first", 120, worker), expected)
+    prefix = env["CDR_TOPIC_PREFIX"]
+    outputs = [f"{prefix}.{name}" for name in ("rated", "postings", "alerts", "balances")]
+    commit_to_the_end(
+        local_servers.kafka_brokers, env["CDR_APP_ID"], outputs, int(env["CDR_PARTITIONS"])
+    )
+    empty = dict(env, CDR_CLICKHOUSE_DATABASE=f"{env['CDR_CLICKHOUSE_DATABASE']}_empty")
+    cli(empty, "db", "migrate")
+    log = tmp_path / "second.log"
+    with running_worker(empty, log) as worker:
+        got = wait_for_export(empty, expected, tmp_path / "second", 120, worker)
+    assert_same(got, expected)
+    found = [
+        line for line in log.read_text(errors="replace").splitlines() if "nothing deliv" in line
+    ]
+    probe = Consumer({"bootstrap.servers": local_servers.kafka_brokers, "group.id": "probe"})
+    for topic in outputs:
+        written = sum(
+            probe.get_watermark_offsets(TopicPartition(topic, p), 10)[1]
+            for p in range(int(env["CDR_PARTITIONS"]))
+        )
+        read = any(f"{topic}[" in line and "to the sink" in line for line in found)
+        assert read == (written > 0), topic
+    probe.close()

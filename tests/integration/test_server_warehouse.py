@@ -20,6 +20,7 @@ from pipeline.warehouse import ddl
 from pipeline.warehouse.base import WarehouseError
 from pipeline.warehouse.embedded import EmbeddedWarehouse
 from pipeline.warehouse.export import encode, export_outputs
+from pipeline.warehouse.offsets import offset_columns, stored_offsets
 from pipeline.warehouse.server import ServerWarehouse
 from tests.integration.conftest import LocalServers
 
@@ -68,22 +69,36 @@ def server(local_servers: LocalServers) -> Iterator[ServerWarehouse]:
 
 
 def test_migrate_twice_applies_nothing_the_second_time(server: ServerWarehouse) -> None:
-    assert server.migrate() == [1, 2]
+    assert server.migrate() == [1, 2, 3]
     assert server.migrate() == []
     db = server.database
     tables = server.rows(f"SELECT name FROM system.tables WHERE database = '{db}' ORDER BY name")
-    assert [t["name"] for t in tables] == [*sorted(TABLES), "schema_migrations"]
+    assert [t["name"] for t in tables] == [*sorted(TABLES), "schema_migrations", "sink_offsets"]
     assert server.rows(f"SELECT version, name FROM {db}.schema_migrations ORDER BY version") == [
         {"version": 1, "name": "initial_schema"},
         {"version": 2, "name": "rated_cdrs_known_start_duration"},
+        {"version": 3, "name": "sink_offsets"},
     ]
-    for table in TABLES:
+    for table in (*TABLES, "sink_offsets"):
         columns = server.rows(
             f"SELECT name, type FROM system.columns WHERE database = '{db}' AND table = '{table}'"
         )
         # the server's columns, in order, are the code's (v1 + v2 on 18.16 too)
         expected = [{"name": c.name, "type": c.type} for c in ddl.TABLES[table].columns]
         assert columns == expected, table
+
+
+def test_sink_offsets_read_back_the_largest_per_partition_of_one_topic(
+    server: ServerWarehouse,
+) -> None:
+    """A slow worker's late row cannot move a partition back (18.16, before any merge)."""
+    server.migrate()
+    for ends in ({0: 5, 1: 2}, {0: 3}, {1: 9}):
+        server.insert_columns("sink_offsets", offset_columns("t.rated", ends, 1_700_000_000))
+    server.insert_columns("sink_offsets", offset_columns("t.postings", {0: 40}, 1_700_000_000))
+    assert stored_offsets(server, "t.rated") == {0: 5, 1: 9}
+    assert stored_offsets(server, "t.postings") == {0: 40}
+    assert stored_offsets(server, "t.alerts") == {}
 
 
 def test_sample_rows_insert_and_export_as_the_offline_files(
@@ -194,7 +209,7 @@ def test_commands_migrate_and_export_the_server(
     monkeypatch.setenv("CDR_CLICKHOUSE_DATABASE", server.database)
     first = CliRunner().invoke(main, ["db", "migrate"])
     assert first.exit_code == 0, first.output
-    assert first.output.startswith(f"applied migrations 1, 2 to database {server.database} on ")
+    assert first.output.startswith(f"applied migrations 1, 2, 3 to database {server.database} on ")
     again = CliRunner().invoke(main, ["db", "migrate"])
     assert again.output.startswith("schema up to date")
     for table in TABLES:

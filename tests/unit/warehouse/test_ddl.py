@@ -114,6 +114,7 @@ def test_the_database_name_is_a_parameter() -> None:
         ("postings", "ReplacingMergeTree(version) PARTITION BY toYYYYMM(at) ORDER BY posting_id"),
         ("alerts", "ReplacingMergeTree(version) PARTITION BY toYYYYMM(at) ORDER BY alert_id"),
         ("balances", "ReplacingMergeTree(version) ORDER BY (party_type, party)"),
+        ("sink_offsets", "ReplacingMergeTree(next_offset) ORDER BY (topic, kafka_partition)"),
     ],
 )
 def test_engines(table: str, engine: str) -> None:
@@ -125,7 +126,17 @@ def test_ddl_avoids_what_clickhouse_18_16_lacks(table: str) -> None:
     sql = ddl.create_table_sql("cdr", ddl.TABLES[table])
     for absent in ("DateTime64", "Map(", "TTL", "CODEC", "Nullable", "Float", "Decimal"):
         assert absent not in sql
-    assert "version UInt64" in sql
+    versioned = re.search(r"ReplacingMergeTree\((\w+)\)", ddl.TABLES[table].engine)
+    assert versioned is not None
+    assert f"{versioned.group(1)} UInt64" in sql
+
+
+def test_sink_offsets_are_read_by_topic_as_the_largest_per_partition() -> None:
+    sql = ddl.sink_offsets_sql("cdr", "t.rated")
+    assert sql == (
+        "SELECT kafka_partition, max(next_offset) AS next_offset FROM cdr.sink_offsets "
+        "WHERE topic = unhex('742E7261746564') GROUP BY kafka_partition"
+    )
 
 
 def test_insert_sql() -> None:

@@ -39,7 +39,7 @@ def warehouse(tmp_path: Path) -> Iterator[EmbeddedWarehouse]:
 
 def test_migrate_twice_applies_nothing_the_second_time(tmp_path: Path) -> None:
     with EmbeddedWarehouse(tmp_path / "wh", database="billing") as wh:
-        assert wh.migrate() == [1, 2]
+        assert wh.migrate() == [1, 2, 3]
         assert wh.migrate() == []
         tables = wh.rows("SELECT name FROM system.tables WHERE database = 'billing' ORDER BY name")
         assert [t["name"] for t in tables] == [
@@ -48,10 +48,12 @@ def test_migrate_twice_applies_nothing_the_second_time(tmp_path: Path) -> None:
             "postings",
             "rated_cdrs",
             "schema_migrations",
+            "sink_offsets",
         ]
         assert wh.rows("SELECT version, name FROM billing.schema_migrations ORDER BY version") == [
             {"version": 1, "name": "initial_schema"},
             {"version": 2, "name": "rated_cdrs_known_start_duration"},
+            {"version": 3, "name": "sink_offsets"},
         ]
 
 

@@ -227,7 +227,7 @@ def test_export_refuses_a_schema_behind_the_code(tmp_path: Path) -> None:
         for sql in v1.statements:
             wh.query(sql)
         wh.query(ddl.record_migration_sql(wh.database, v1))
-        with pytest.raises(WarehouseError, match=r"lacks migrations 2; migrate it first"):
+        with pytest.raises(WarehouseError, match=r"lacks migrations 2, 3; migrate it first"):
             export.export_outputs(wh, tmp_path / "x")
         wh.query("DROP DATABASE cdr")
         with pytest.raises(WarehouseError, match=r"no warehouse schema in database cdr"):

@@ -43,7 +43,10 @@ class Pipeline:
             broker_session_timeout=settings.session_timeout_seconds,
             broker_heartbeat_interval=min(3.0, settings.session_timeout_seconds / 3),
             producer_max_request_size=8_000_000,
-            consumer_max_fetch_size=8_000_000,
+            # per partition and fetch: small, so that one fetch cannot put one raw
+            # partition far ahead of the others (docs/streaming.md, "Backlogs"); a
+            # larger message still comes whole (Kafka returns the first one regardless)
+            consumer_max_fetch_size=1_048_576,
             key_serializer="raw",
             value_serializer="raw",
         )
@@ -68,6 +71,11 @@ class Pipeline:
                 "deadletter",
             )
         }
+        # raw messages fetched ahead of the rating agent: few, so that no raw partition
+        # runs far ahead of another (docs/streaming.md, "Backlogs"). Set on the topic:
+        # faust-streaming 0.15.3's `app.topic(maxsize=...)` does not pass it on.
+        self.topics["raw"].maxsize = settings.raw_buffer_messages
+        self._fetch_raw_in_step()
         self.tables = {
             name: self.app.Table(
                 f"{name}-state",
@@ -89,6 +97,27 @@ class Pipeline:
         self.providers: PartyStage | None = None
         self.sinks: dict[str, Progress] = {}  # per output topic, where its sink stands
         self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
+
+    def _fetch_raw_in_step(self) -> None:
+        """Keep fetching every raw partition while the rating agent's buffer is full.
+
+        faust-streaming stops fetching the partition whose message finds a topic's
+        buffer under pressure, and starts it again only once the buffer drains below 40 %.
+        The raw topic's buffer is shared by all its partitions, so with a backlog the
+        others keep it above that and the stopped one starves: a 2-million-CDR run had
+        one raw partition wait minutes while another was read to its end, and the reseller
+        and provider stages held about a million items of work for ordering. For raw
+        messages the consumer waits for room instead (Faust's path for a full buffer), so
+        the partitions stay in fetch order (docs/streaming.md, "Backlogs")."""
+        consumer = self.app.consumer
+        pause = consumer.on_buffer_full
+        raw = self.names.raw
+
+        def on_buffer_full(tp: Any) -> None:
+            if tp.topic != raw:
+                pause(tp)
+
+        consumer.on_buffer_full = on_buffer_full  # type: ignore[method-assign]
 
     async def _on_revoked(self, sender: Any, *args: Any, **kwargs: Any) -> None:
         """Partitions move: memory copies of their state may go stale elsewhere; drop all.

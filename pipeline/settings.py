@@ -82,6 +82,7 @@ class Settings:
     metrics_port: int = 9108
     metrics_refresh_seconds: float = 15.0
     session_timeout_seconds: float = 30.0
+    raw_buffer_messages: int = 32
     catalog_dir: Path | None = None
 
     def __post_init__(self) -> None:
@@ -168,6 +169,7 @@ _PARSE: dict[str, Callable[[str], Any]] = {
     "metrics_port": _whole,
     "metrics_refresh_seconds": _real,
     "session_timeout_seconds": _real,
+    "raw_buffer_messages": _whole,
     "catalog_dir": _optional_path,
 }
 
@@ -216,6 +218,7 @@ _CHECK: dict[str, Callable[[Any], str | None]] = {
     "metrics_port": _PORT,
     "metrics_refresh_seconds": lambda v: None if 0 < v <= 3600 else f"{v} is not in (0, 3600]",
     "session_timeout_seconds": _range(6, 300),
+    "raw_buffer_messages": _range(1, 4096),
 }
 
 

@@ -70,6 +70,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "CDR_METRICS_PORT": "9200",
         "CDR_METRICS_REFRESH_SECONDS": "2.5",
         "CDR_SESSION_TIMEOUT_SECONDS": "8",
+        "CDR_RAW_BUFFER_MESSAGES": "64",
         "CDR_CATALOG_DIR": "samples/catalog",
     }
     s = Settings.from_env(env)
@@ -89,6 +90,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         2.5,
         8.0,
     )
+    assert s.raw_buffer_messages == 64
     assert {env_name(f.name) for f in fields(Settings)} == set(env)
 
 

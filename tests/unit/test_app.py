@@ -1,0 +1,27 @@
+"""How the worker's Faust app is set up to read raw partitions in step (no servers)."""
+
+from __future__ import annotations
+
+from faust.types import TP
+
+from pipeline.app import Pipeline
+from pipeline.settings import Settings
+
+
+def test_the_rating_agents_buffer_holds_the_configured_number_of_raw_messages() -> None:
+    p = Pipeline(Settings(topic_prefix="x", raw_buffer_messages=16))
+    stream_channel = p.topics["raw"].clone(is_iterator=True)  # what an agent reads from
+    assert stream_channel.queue.maxsize == 16
+    assert p.topics["rated"].clone(is_iterator=True).queue.maxsize == 4096  # Faust's default
+
+
+def test_a_full_raw_buffer_stops_no_raw_partition_from_being_fetched() -> None:
+    """Faust stops fetching the partition whose message meets a buffer under pressure;
+    for the raw topic that starved one partition for minutes (docs/streaming.md)."""
+    p = Pipeline(Settings(topic_prefix="x"))
+    consumer = p.app.consumer
+    stopped = consumer._buffered_partitions  # type: ignore[attr-defined]
+    consumer.on_buffer_full(TP("x.raw", 1))
+    assert TP("x.raw", 1) not in stopped
+    consumer.on_buffer_full(TP("x.postings", 1))  # other topics keep Faust's behaviour
+    assert TP("x.postings", 1) in stopped

@@ -43,10 +43,9 @@ class Pipeline:
             broker_session_timeout=settings.session_timeout_seconds,
             broker_heartbeat_interval=min(3.0, settings.session_timeout_seconds / 3),
             producer_max_request_size=8_000_000,
-            # per partition and fetch: small, so that one fetch cannot put one raw
-            # partition far ahead of the others (docs/streaming.md, "Backlogs"); a
-            # larger message still comes whole (Kafka returns the first one regardless)
-            consumer_max_fetch_size=1_048_576,
+            # per partition and fetch (docs/streaming.md, "Backlogs"); Kafka still
+            # returns a larger message whole (KIP-74)
+            consumer_max_fetch_size=settings.fetch_partition_bytes,
             key_serializer="raw",
             value_serializer="raw",
         )

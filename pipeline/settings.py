@@ -83,6 +83,7 @@ class Settings:
     metrics_refresh_seconds: float = 15.0
     session_timeout_seconds: float = 30.0
     raw_buffer_messages: int = 32
+    fetch_partition_bytes: int = 8_000_000
     catalog_dir: Path | None = None
 
     def __post_init__(self) -> None:
@@ -170,6 +171,7 @@ _PARSE: dict[str, Callable[[str], Any]] = {
     "metrics_refresh_seconds": _real,
     "session_timeout_seconds": _real,
     "raw_buffer_messages": _whole,
+    "fetch_partition_bytes": _whole,
     "catalog_dir": _optional_path,
 }
 
@@ -219,6 +221,7 @@ _CHECK: dict[str, Callable[[Any], str | None]] = {
     "metrics_refresh_seconds": lambda v: None if 0 < v <= 3600 else f"{v} is not in (0, 3600]",
     "session_timeout_seconds": _range(6, 300),
     "raw_buffer_messages": _range(1, 4096),
+    "fetch_partition_bytes": _range(65_536, 64 * 1024 * 1024),
 }
 
 

@@ -25,3 +25,8 @@ def test_a_full_raw_buffer_stops_no_raw_partition_from_being_fetched() -> None:
     assert TP("x.raw", 1) not in stopped
     consumer.on_buffer_full(TP("x.postings", 1))  # other topics keep Faust's behaviour
     assert TP("x.postings", 1) in stopped
+
+
+def test_a_fetch_brings_at_most_the_configured_bytes_per_partition() -> None:
+    p = Pipeline(Settings(topic_prefix="x", fetch_partition_bytes=1_048_576))
+    assert p.app.conf.consumer_max_fetch_size == 1_048_576

@@ -71,6 +71,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "CDR_METRICS_REFRESH_SECONDS": "2.5",
         "CDR_SESSION_TIMEOUT_SECONDS": "8",
         "CDR_RAW_BUFFER_MESSAGES": "64",
+        "CDR_FETCH_PARTITION_BYTES": "1048576",
         "CDR_CATALOG_DIR": "samples/catalog",
     }
     s = Settings.from_env(env)
@@ -90,7 +91,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         2.5,
         8.0,
     )
-    assert s.raw_buffer_messages == 64
+    assert (s.raw_buffer_messages, s.fetch_partition_bytes) == (64, 1_048_576)
     assert {env_name(f.name) for f in fields(Settings)} == set(env)
 
 

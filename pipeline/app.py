@@ -70,9 +70,9 @@ class Pipeline:
                 "deadletter",
             )
         }
-        # raw messages fetched ahead of the rating agent: few, so that no raw partition
-        # runs far ahead of another (docs/streaming.md, "Backlogs"). Set on the topic:
-        # faust-streaming 0.15.3's `app.topic(maxsize=...)` does not pass it on.
+        # raw messages fetched ahead of the rating agent (docs/streaming.md, "Backlogs").
+        # Set on the topic: faust-streaming 0.15.3's `app.topic(maxsize=...)` does not
+        # pass it on.
         self.topics["raw"].maxsize = settings.raw_buffer_messages
         self._fetch_raw_in_step()
         self.tables = {

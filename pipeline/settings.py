@@ -82,7 +82,7 @@ class Settings:
     metrics_port: int = 9108
     metrics_refresh_seconds: float = 15.0
     session_timeout_seconds: float = 30.0
-    raw_buffer_messages: int = 32
+    raw_buffer_messages: int = 4096
     fetch_partition_bytes: int = 8_000_000
     catalog_dir: Path | None = None
 

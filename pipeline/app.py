@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -204,23 +205,41 @@ class Pipeline:
         sent) only this check does.
         """
         found: list[Fetched] = []
-        for partition, read in sorted(self.read_positions(topic).items()):
-            stored = self.next_offset(table, partition)
-            if read < (stored or 0) or not self.has_messages_from(topic, partition, stored or 0):
-                continue
-            log.warning(
-                "%s[%s]: nothing delivered with the consumer at @%s and the stage at @%s; "
-                "reading from @%s directly",
-                topic,
-                partition,
-                read,
-                stored or 0,
-                stored or 0,
-            )
-            found += await self.read_directly(
-                topic, partition, stored or 0, read + 1, stored is not None
-            )
+        next_of = functools.partial(self.next_offset, table)
+        for partition, stored, read in self.passed_over(topic, next_of):
+            found += await self.read_passed_over(topic, partition, stored, read, "stage")
         return found
+
+    def passed_over(
+        self, topic: str, next_of: Callable[[int], int | None]
+    ) -> list[tuple[int, int | None, int]]:
+        """`(partition, next offset, last read)` for each of this worker's partitions of
+        `topic` that has a message at or after its next offset (`next_of`, None: 0) and
+        whose consumer has read at or past it: messages it may have passed over."""
+        found: list[tuple[int, int | None, int]] = []
+        for partition, read in sorted(self.read_positions(topic).items()):
+            stored = next_of(partition)
+            if read >= (stored or 0) and self.has_messages_from(topic, partition, stored or 0):
+                found.append((partition, stored, read))
+        return found
+
+    async def read_passed_over(
+        self, topic: str, partition: int, stored: int | None, read: int, reader: str
+    ) -> list[Fetched]:
+        """Read directly what `passed_over` found, from the `reader`'s next offset."""
+        start = stored or 0
+        log.warning(
+            "%s[%s]: nothing delivered to the %s with the consumer at @%s and the %s at @%s; "
+            "reading from @%s directly",
+            topic,
+            partition,
+            reader,
+            read,
+            reader,
+            start,
+            start,
+        )
+        return await self.read_directly(topic, partition, start, read + 1, stored is not None)
 
     def read_positions(self, topic: str) -> dict[int, int]:
         """The last offset the consumer has read in each of this worker's partitions of

@@ -117,31 +117,16 @@ class _Sink:
             log.warning("%s: check for undelivered messages failed: %r", self.topic, error)
 
     async def _catch_up(self) -> None:
-        positions = self.p.read_positions(self.topic)
         async with self.lock:
             await self._load()
-            behind: dict[int, int | None] = {}
+            suspects = self.p.passed_over(self.topic, self.progress.next)
             found: list[Any] = []
-            for partition, read in sorted(positions.items()):
-                expected = self.progress.next(partition)
-                start = expected or 0
-                if read < start or not self.p.has_messages_from(self.topic, partition, start):
-                    continue
-                behind[partition] = expected
-                if partition in self._behind and self._behind[partition] == expected:
-                    log.warning(
-                        "%s[%s]: nothing delivered to the sink with the consumer at @%s and "
-                        "the sink at @%s; reading from @%s directly",
-                        self.topic,
-                        partition,
-                        read,
-                        start,
-                        start,
+            for partition, stored, read in suspects:
+                if partition in self._behind and self._behind[partition] == stored:
+                    found += await self.p.read_passed_over(
+                        self.topic, partition, stored, read, "sink"
                     )
-                    found += await self.p.read_directly(
-                        self.topic, partition, start, read + 1, expected is not None
-                    )
-            self._behind = behind
+            self._behind = {partition: stored for partition, stored, _ in suspects}
             if found:
                 await self._write(found)
 

@@ -125,7 +125,7 @@ class _Loader:
             listed = read_accounts_file(accounts_file, text or "", customers, self.errors)
             for ident in sorted(accounts.keys() & listed.keys()):
                 top.error("accounts_file", f"account {ident!r} is also in catalog.yaml")
-            accounts |= listed
+            accounts = accounts | listed if accounts else listed  # no copy of a million
         providers = read_providers(top, currency, tariffs)
         check_exchange(top, rates, tariffs, resellers, customers, accounts, providers)
         return Catalog(

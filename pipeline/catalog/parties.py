@@ -188,19 +188,33 @@ def read_customers(
 
 def read_accounts(top: Fields, customers: Mapping[str, Customer]) -> dict[str, Account]:
     accounts: dict[str, Account] = {}
+    limits: dict[DailyLimit, DailyLimit] = {}
     for ident, value in top.entries("accounts"):
         fields = top.section(f"accounts.{ident}", value, ACCOUNT_KEYS)
-        accounts[ident] = _account(ident, fields, customers)
+        accounts[ident] = _account(ident, fields, customers, limits)
     return accounts
 
 
-def _account(ident: str, fields: Fields, customers: Mapping[str, Customer]) -> Account:
-    """An account from its fields, wherever they were written (catalog.yaml or a CSV)."""
+def _account(
+    ident: str,
+    fields: Fields,
+    customers: Mapping[str, Customer],
+    limits: dict[DailyLimit, DailyLimit],
+) -> Account:
+    """An account from its fields, wherever they were written (catalog.yaml or a CSV).
+
+    A catalog may hold millions of accounts, so each refers to its customers' own id
+    strings and to one shared `DailyLimit` per distinct limit (`limits`), not copies.
+    """
     customer = reference(fields, "customer", customers, "customer", required=True)
     funds_from = reference(fields, "funds_from", customers, "customer") or None
     owner = customers.get(customer)
+    if owner is not None:
+        customer = owner.id
+    if funds_from is not None and (payer := customers.get(funds_from)) is not None:
+        funds_from = payer.id
     limit = _daily_limit(fields, owner.timezone if owner else UTC)
-    return Account(ident, customer, funds_from, limit)
+    return Account(ident, customer, funds_from, limits.setdefault(limit, limit))
 
 
 def read_providers(top: Fields, currency: str, tariffs: Collection[str]) -> dict[str, Provider]:
@@ -320,6 +334,7 @@ def read_accounts_file(
                 f"{name}:1: unknown column {column!r} (known: {', '.join(ACCOUNT_COLUMNS)})"
             )
     accounts: dict[str, Account] = {}
+    limits: dict[DailyLimit, DailyLimit] = {}
     for line, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -342,5 +357,5 @@ def read_accounts_file(
         if ident in accounts:
             fields.error(None, f"account {ident!r} is listed twice")
             continue
-        accounts[ident] = _account(ident, fields, customers)
+        accounts[ident] = _account(ident, fields, customers, limits)
     return accounts

@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+import yaml
 
-from pipeline.catalog.yamlio import Fields, read_yaml
+from pipeline.catalog.yamlio import ExactLoader, Fields, read_yaml
 
 
 @pytest.mark.parametrize(
@@ -84,3 +85,41 @@ def test_entries_turn_ids_into_strings() -> None:
     fields = Fields(errors, "f.yaml", "", {"a": {1000: {}, "1000": {}, "x": {}}}, ("a",))
     assert [ident for ident, _ in fields.entries("a")] == ["1000", "x"]
     assert errors == ["f.yaml: a.1000: the id is given twice"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"a: 1\nb: {c: 1, c: 2}\na: 3\n",
+        b"base: &b {x: 1, y: 2}\nsec:\n  e1:\n    <<: *b\n    y: 3\n  <<: [{m: 1}, {m: 2, o: 2}]\n",
+        b"sec: &s {a: 1}\nother: *s\n",
+        b"top: !!map {a: 1, b: [1, 2]}\nn: 1.10\n",
+        b"- 1\n- 2\n",
+        b"",
+        b"customers:\n  c1: {tariff: t, credit_limit: '100'}\n  c2: {tariff: t}\n  c1: {}\n",
+    ],
+)
+def test_piecewise_reading_builds_what_whole_document_reading_builds(text: bytes) -> None:
+    whole = ExactLoader(text)
+    expected = whole.get_single_data()
+    value, errors = read_yaml("x.yaml", text)
+    assert value == expected
+    assert errors == [f"x.yaml:{line}: {message}" for line, message in sorted(whole.duplicates)]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (b"x: 1\n---\ny: 2\n", "x.yaml:2:1: YAML syntax error: but found another document"),
+        (b"top:\n  <<: 5\n", "x.yaml:2:5: YAML syntax error: expected a mapping or list of"),
+        (b"top:\n  ? [1]\n  : 2\n", "x.yaml:2:5: YAML syntax error: found an unhashable key"),
+    ],
+)
+def test_piecewise_reading_refuses_what_whole_document_reading_refuses(
+    text: bytes, problem: str
+) -> None:
+    with pytest.raises(yaml.YAMLError):
+        ExactLoader(text).get_single_data()
+    value, errors = read_yaml("x.yaml", text)
+    assert value is None
+    assert errors[0].startswith(problem)

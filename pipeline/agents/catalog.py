@@ -11,6 +11,7 @@ from aiokafka.structs import TopicPartition  # type: ignore[import-untyped]
 
 from pipeline.app import Pipeline
 from pipeline.catalog.loader import load_catalog
+from pipeline.catalog.model import Catalog
 from pipeline.kafka.catalog import CatalogAssembler, load_files
 from pipeline.schemas.codec import DecodeError, decode_catalog_file
 from pipeline.topics import CATALOG_MESSAGE_BYTES
@@ -65,12 +66,25 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
                     )
         newest = assembler.newest_complete()
         if newest is not None and newest[0] != current:
-            version, files = newest
-            try:
-                catalog = await loop.run_in_executor(None, load_files, files)
-            except Exception as error:  # a refused catalog must not stop the worker
-                log.error("published catalog %s refused: %s", version, error)
-                current = version
-                continue
-            p.use_catalog(catalog)
-            current = version
+            current = newest[0]
+            catalog = await _load(loop, assembler, newest)
+            newest = None  # its files: freed once loaded
+            if catalog is not None:
+                p.use_catalog(catalog)
+
+
+async def _load(
+    loop: asyncio.AbstractEventLoop,
+    assembler: CatalogAssembler,
+    newest: tuple[str, dict[str, bytes]],
+) -> Catalog | None:
+    """The catalog of a complete version, None if it is refused; the assembler lets go of
+    its files and those of older versions."""
+    version, files = newest
+    assembler.forget_through(version)
+    try:
+        catalog: Catalog = await loop.run_in_executor(None, load_files, files)
+    except Exception as error:  # a refused catalog must not stop the worker
+        log.error("published catalog %s refused: %s", version, error)
+        return None
+    return catalog

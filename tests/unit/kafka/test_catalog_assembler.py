@@ -1,0 +1,40 @@
+"""Published catalog files assembled per version, and let go of once loaded."""
+
+from __future__ import annotations
+
+from pipeline.kafka.catalog import CatalogAssembler
+from pipeline.schemas.codec import CatalogFile
+
+
+def _file(version: str, path: str, files: int = 2) -> CatalogFile:
+    return CatalogFile(version=version, path=path, content=path.encode(), files=files)
+
+
+def test_the_newest_complete_version_wins() -> None:
+    assembler = CatalogAssembler()
+    for file in [_file("v1", "catalog.yaml"), _file("v1", "deck.csv"), _file("v2", "deck.csv")]:
+        assembler.add(file)
+    assert assembler.newest_complete() == (
+        "v1",
+        {"catalog.yaml": b"catalog.yaml", "deck.csv": b"deck.csv"},
+    )
+    assembler.add(_file("v2", "catalog.yaml"))
+    newest = assembler.newest_complete()
+    assert newest is not None
+    assert newest[0] == "v2"
+
+
+def test_a_loaded_version_and_older_ones_are_forgotten() -> None:
+    assembler = CatalogAssembler()
+    for version in ("v1", "v2"):
+        assembler.add(_file(version, "catalog.yaml"))
+        assembler.add(_file(version, "deck.csv"))
+    assembler.add(_file("v3", "catalog.yaml"))
+    assembler.forget_through("v2")
+    assert assembler.newest_complete() is None  # v1 and v2 are gone, v3 is not complete
+    assembler.add(_file("v3", "deck.csv"))
+    newest = assembler.newest_complete()
+    assert newest is not None
+    assert newest[0] == "v3"
+    assembler.forget_through("v9")  # unknown: nothing happens
+    assert assembler.newest_complete() == newest

@@ -15,9 +15,9 @@ from pathlib import Path
 
 
 def measure(root: Path, accounts: int, providers: int) -> None:
-    """In the child: load, rate 2 CDRs per account through the rating stage, keeping its
-    state in a table as the worker does (the stage's memory plus the table's wrapped
-    copy), print RSS."""
+    """In the child: load (RSS after it), rate 2 CDRs per account through the rating
+    stage, keeping its state in a table as the worker does (the stage's memory plus the
+    table's wrapped copy), print the peak RSS."""
     from benchmarks.generate import duration, numbers
     from pipeline.catalog.loader import load_catalog
     from pipeline.cdrs.model import RawCdr
@@ -28,6 +28,8 @@ def measure(root: Path, accounts: int, providers: int) -> None:
     began = time.time()
     catalog = load_catalog(root)
     loaded = time.time() - began
+    with open("/proc/self/statm") as statm:  # resident now, the load's garbage freed
+        resident = int(statm.read().split()[1]) * resource.getpagesize() / 2**20
     codes = sorted(catalog.tariffs["retail"].deck.codes())
     rng = random.Random(3)
     table = CommittedTable({})
@@ -52,8 +54,8 @@ def measure(root: Path, accounts: int, providers: int) -> None:
         table.write(0, stage.process(0, events).state)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"{accounts:>9,} accounts: catalog loaded in {loaded:5.1f} s, "
-        f"{2 * accounts:,} CDRs rated, peak RSS {peak:,.0f} MiB"
+        f"{accounts:>9,} accounts: catalog loaded in {loaded:5.1f} s ({resident:,.0f} MiB "
+        f"resident), {2 * accounts:,} CDRs rated, peak RSS {peak:,.0f} MiB"
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from pipeline.engine.commits import CommittedTable
 from pipeline.engine.stages import PartyStage, RatingStage
 from pipeline.kafka.gaps import Fetched, read_range
 from pipeline.kafka.progress import Progress
+from pipeline.kafka.stalls import Seen
 from pipeline.metrics import Metrics, lag_by_topic
 from pipeline.schemas.codec import DeadLetter, DecodeError, encode_dead_letter, read_work
 from pipeline.settings import Settings
@@ -195,73 +195,40 @@ class Pipeline:
         )
         return await self.read_directly(topic, partition, expected, offset, known)
 
-    async def undelivered(self, table: str, topic: str) -> list[Fetched]:
-        """Messages the consumer has read past in this worker's partitions of `topic`
-        but never gave the stage, read directly; called while the stage is idle.
-
-        faust-streaming 0.15.3 can move its read position past messages it does not
-        deliver: fetched during a rebalance or under an old consumer generation. A later
-        message shows the gap (`skipped`), but when none comes (the input has all been
-        sent) only this check does.
-        """
-        found: list[Fetched] = []
-        next_of = functools.partial(self.next_offset, table)
-        for partition, stored, read in self.passed_over(topic, next_of):
-            found += await self.read_passed_over(topic, partition, stored, read, "stage")
-        return found
-
-    def passed_over(
-        self, topic: str, next_of: Callable[[int], int | None]
-    ) -> list[tuple[int, int | None, int]]:
-        """`(partition, next offset, last read)` for each of this worker's partitions of
-        `topic` that has a message at or after its next offset (`next_of`, None: 0) and
-        whose consumer has read at or past it: messages it may have passed over."""
-        found: list[tuple[int, int | None, int]] = []
-        for partition, read in sorted(self.read_positions(topic).items()):
-            stored = next_of(partition)
-            if read >= (stored or 0) and self.has_messages_from(topic, partition, stored or 0):
-                found.append((partition, stored, read))
-        return found
-
-    async def read_passed_over(
-        self, topic: str, partition: int, stored: int | None, read: int, reader: str
-    ) -> list[Fetched]:
-        """Read directly what `passed_over` found, from the `reader`'s next offset."""
-        start = stored or 0
-        log.warning(
-            "%s[%s]: nothing delivered to the %s with the consumer at @%s and the %s at @%s; "
-            "reading from @%s directly",
-            topic,
-            partition,
-            reader,
-            read,
-            reader,
-            start,
-            start,
-        )
-        return await self.read_directly(topic, partition, start, read + 1, stored is not None)
-
-    def read_positions(self, topic: str) -> dict[int, int]:
-        """The last offset the consumer has read in each of this worker's partitions of
-        `topic` that it has read from; empty while a rebalance or recovery is under way."""
+    def positions(self, topic: str, next_of: Callable[[int], int | None]) -> dict[int, Seen]:
+        """What a stall check sees of each of this worker's partitions of `topic`: the
+        reader's next offset (`next_of`), the consumer's last delivered offset and the
+        partition's end; empty while a rebalance or recovery is under way."""
         if not self.settled():
             return {}
         consumer = self.app.consumer
         read_offsets = consumer._read_offset  # type: ignore[attr-defined]  # last read
-        positions: dict[int, int] = {}
-        for tp in consumer.assignment():
-            read = read_offsets.get(tp)
-            if tp.topic == topic and read is not None:
-                positions[tp.partition] = read
-        return positions
+        return {
+            tp.partition: Seen(next_of(tp.partition), read_offsets.get(tp), consumer.highwater(tp))
+            for tp in consumer.assignment()
+            if tp.topic == topic
+        }
 
-    def has_messages_from(self, topic: str, partition: int, offset: int) -> bool:
-        """Whether the partition, as last fetched, has a message at `offset` or after it
-        (True when the consumer has not learnt its end yet)."""
-        consumer = self.app.consumer
-        tp = next((tp for tp in consumer.assignment() if tp == (topic, partition)), None)
-        highwater = None if tp is None else consumer.highwater(tp)
-        return highwater is None or highwater > offset
+    async def read_stalled(
+        self, topic: str, partition: int, seen: Seen, reader: str
+    ) -> list[Fetched]:
+        """Read directly the next messages of a partition the consumer stopped delivering
+        to the `reader` (`StallWatch`)."""
+        start, end = seen.span()
+        log.warning(
+            "%s[%s]: the %s is at @%s, the partition ends at @%s and the consumer (last "
+            "delivered @%s) has delivered nothing since the last check; reading @%s..@%s "
+            "directly",
+            topic,
+            partition,
+            reader,
+            start,
+            "?" if seen.end is None else seen.end,
+            "-" if seen.read is None else seen.read,
+            start,
+            end - 1,
+        )
+        return await self.read_directly(topic, partition, start, end, seen.next is not None)
 
     def settled(self) -> bool:
         """No rebalance or table recovery is under way: the tables hold this worker's

@@ -12,6 +12,7 @@ from typing import Any, Protocol, TypeVar
 from pipeline.app import Pipeline
 from pipeline.kafka.gaps import FetchedMessage
 from pipeline.kafka.progress import Progress, plan
+from pipeline.kafka.stalls import StallWatch
 from pipeline.schemas import columns
 from pipeline.schemas.columns import Columns, Reader
 from pipeline.warehouse.offsets import TABLE as OFFSETS
@@ -21,7 +22,7 @@ from pipeline.warehouse.summary import blocked_counts
 log = logging.getLogger("cdr.sink")
 MAX_MESSAGES = 200  # per insert; each message carries up to a few hundred records
 RETRY_SECONDS = (0.5, 1, 2, 5)
-IDLE_SECONDS = 2.0  # at least this long between checks for messages never delivered
+IDLE_SECONDS = 2.0  # at least this long between checks for stalled partitions
 T = TypeVar("T")
 
 
@@ -78,8 +79,8 @@ class _Sink:
     faust-streaming 0.15.3 drops messages it fetched before a rebalance and commits past
     them (docs/delivery.md). So the sink keeps its own progress in the warehouse
     (`sink_offsets`, written after the rows): a delivered message after a gap has the
-    gap read directly first, and a partition the consumer has read past without
-    delivering anything is read directly by the timer. A message is written at least
+    gap read directly first, and a partition the consumer has stopped delivering is
+    read directly by the timer (`StallWatch`). A message is written at least
     once; the tables drop repeats by their keys.
     """
 
@@ -99,7 +100,7 @@ class _Sink:
         self.progress = p.sinks[self.topic] = Progress()
         self.lock = asyncio.Lock()  # one write at a time: the agent's or the timer's
         self._db: SinkWarehouse | None = None
-        self._behind: dict[int, int | None] = {}  # partition -> its next offset, last check
+        self.watch = StallWatch()  # partitions the consumer stopped delivering
 
     async def agent(self, stream: AsyncIterable[Any]) -> None:
         within = self.p.settings.sink_flush_seconds
@@ -108,9 +109,9 @@ class _Sink:
                 await self._write(events)
 
     async def undelivered(self) -> None:
-        """A partition with messages after the sink's next offset that the consumer has
-        read at or past, and still so at the previous check with no write in between:
-        the consumer passed them over. Read them directly and write them."""
+        """A partition with messages after the sink's next offset where neither the
+        sink nor the consumer moved since the previous check has stalled: read its next
+        messages directly and write them."""
         try:
             await self._catch_up()
         except Exception as error:  # a timer's exception would stop the whole worker
@@ -119,14 +120,10 @@ class _Sink:
     async def _catch_up(self) -> None:
         async with self.lock:
             await self._load()
-            suspects = self.p.passed_over(self.topic, self.progress.next)
+            seen = self.p.positions(self.topic, self.progress.next)
             found: list[Any] = []
-            for partition, stored, read in suspects:
-                if partition in self._behind and self._behind[partition] == stored:
-                    found += await self.p.read_passed_over(
-                        self.topic, partition, stored, read, "sink"
-                    )
-            self._behind = {partition: stored for partition, stored, _ in suspects}
+            for partition, stalled in self.watch.stalled(seen).items():
+                found += await self.p.read_stalled(self.topic, partition, stalled, "sink")
             if found:
                 await self._write(found)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import AsyncIterable, Callable, Sequence
@@ -11,10 +12,12 @@ from pipeline.agents.idle import with_idle
 from pipeline.agents.publish import publish
 from pipeline.app import Pipeline
 from pipeline.engine.stages import StageOutput
+from pipeline.kafka.stalls import StallWatch
 from pipeline.schemas.codec import decode_raw, read_work
 
 log = logging.getLogger("cdr.agents")
-IDLE_SECONDS = 1.0  # no message for this long: check for messages never delivered
+IDLE_SECONDS = 1.0  # no message for this long: check for partitions stalled
+BUSY_CHECK_SECONDS = 10.0  # and while messages come, check this often
 Process = Callable[[int, Sequence[Any], int, bytes], StageOutput]
 
 
@@ -65,8 +68,9 @@ def _agent(
     state survived is skipped on replay without losing output. The commit makes the
     state all or nothing (`pipeline/engine/commits.py`); it also records the message as
     done, so the stage processes each offset once, in order, whatever offsets the
-    consumer group commits (`Pipeline.next_offset`, `Pipeline.skipped`), and when idle
-    it reads what the consumer passed over without delivering (`Pipeline.undelivered`).
+    consumer group commits (`Pipeline.next_offset`, `Pipeline.skipped`); when idle, and
+    every so often while busy, it reads directly a partition the consumer has stopped
+    delivering (`StallWatch`).
     A rebalance waits for the message in hand to be acknowledged, and for that idle
     work, so state is always written by the partition's owner.
     """
@@ -84,23 +88,28 @@ def _agent(
             state = out.state
         await p.write_state(table, message, state)
 
+    watch = StallWatch()
+    next_of = functools.partial(p.next_offset, table)
+    checked = [0.0]  # when catch_up last looked
+
     async def catch_up() -> None:
+        checked[0] = time.monotonic()
         if not p.catalog_ready.is_set():
             return
         async with p.idle_work:  # a rebalance waits for it
-            for missed in await p.undelivered(table, topic):
-                message = missed.message
-                stored = p.next_offset(table, message.partition)
-                if not p.owns(topic, message.partition):
-                    break
-                if stored is None or message.offset >= stored:
-                    await handle(missed)
+            for partition, seen in watch.stalled(p.positions(topic, next_of)).items():
+                for missed in await p.read_stalled(topic, partition, seen, "stage"):
+                    stored = next_of(partition)
+                    if not p.owns(topic, partition):
+                        break
+                    if stored is None or missed.message.offset >= stored:
+                        await handle(missed)
 
     async def agent(stream: AsyncIterable[Any]) -> None:
         events = stream.events()  # type: ignore[attr-defined]
         async for event in with_idle(events, IDLE_SECONDS, catch_up):
             await p.catalog_ready.wait()
-            stored = p.next_offset(table, event.message.partition)
+            stored = next_of(event.message.partition)
             offset = event.message.offset
             if stored is not None and offset < stored:
                 continue  # done before: its state and outputs are in already
@@ -108,6 +117,8 @@ def _agent(
                 for missed in await p.skipped(event.message, stored or 0, stored is not None):
                     await handle(missed)
             await handle(event)
+            if time.monotonic() - checked[0] > BUSY_CHECK_SECONDS:
+                await catch_up()  # a partition may stall while others keep it busy
 
     agent.__name__ = f"{table}_agent"
     return agent

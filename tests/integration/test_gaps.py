@@ -71,7 +71,7 @@ def test_input_the_consumer_group_committed_past_is_still_processed(
     with running_worker(env, log) as worker:
         got = wait_for_export(env, expected, tmp_path / "stream", 120, worker)
     assert_same(got, expected)
-    assert "reading from @0 directly" in log.read_text(errors="replace")
+    assert "delivered nothing since the last check; reading @0.." in log.read_text(errors="replace")
 
 
 def commit_to_the_end(brokers: str, group_id: str, topics: list[str], partitions: int) -> None:
@@ -115,7 +115,9 @@ def test_output_the_consumer_group_committed_past_is_still_written(
         got = wait_for_export(empty, expected, tmp_path / "second", 120, worker)
     assert_same(got, expected)
     found = [
-        line for line in log.read_text(errors="replace").splitlines() if "nothing deliv" in line
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if "delivered nothing since" in line
     ]
     probe = Consumer({"bootstrap.servers": local_servers.kafka_brokers, "group.id": "probe"})
     for topic in outputs:
@@ -123,6 +125,6 @@ def test_output_the_consumer_group_committed_past_is_still_written(
             probe.get_watermark_offsets(TopicPartition(topic, p), 10)[1]
             for p in range(int(env["CDR_PARTITIONS"]))
         )
-        read = any(f"{topic}[" in line and "to the sink" in line for line in found)
+        read = any(f"{topic}[" in line and "the sink is at" in line for line in found)
         assert read == (written > 0), topic
     probe.close()

@@ -90,10 +90,11 @@ def _agent(
 
     watch = StallWatch()
     next_of = functools.partial(p.next_offset, table)
-    checked = [0.0]  # when catch_up last looked
+    checked = 0.0  # when catch_up last looked
 
     async def catch_up() -> None:
-        checked[0] = time.monotonic()
+        nonlocal checked
+        checked = time.monotonic()
         if not p.catalog_ready.is_set():
             return
         async with p.idle_work:  # a rebalance waits for it
@@ -117,7 +118,7 @@ def _agent(
                 for missed in await p.skipped(event.message, stored or 0, stored is not None):
                     await handle(missed)
             await handle(event)
-            if time.monotonic() - checked[0] > BUSY_CHECK_SECONDS:
+            if time.monotonic() - checked > BUSY_CHECK_SECONDS:
                 await catch_up()  # a partition may stall while others keep it busy
 
     agent.__name__ = f"{table}_agent"

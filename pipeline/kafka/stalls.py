@@ -58,16 +58,14 @@ class StallWatch:
         """The partitions of `seen` stalled since the previous check; `seen` becomes the
         previous check (a partition not in it is forgotten)."""
         last, self._last = self._last, {p: s for p, s in seen.items() if s.behind}
-        return {p: s for p, s in self._last.items() if _moved(last.get(p), s) is False}
+        return {p: s for p, s in self._last.items() if _unmoved(last.get(p), s)}
 
     def forget(self) -> None:
         """Start over: the partitions moved."""
         self._last.clear()
 
 
-def _moved(before: Seen | None, now: Seen) -> bool | None:
-    """Whether the reader or the consumer moved between two checks (None: no earlier
-    check). The end may move meanwhile: new messages, still not delivered."""
-    if before is None:
-        return None
-    return (before.next, before.read) != (now.next, now.read)
+def _unmoved(before: Seen | None, now: Seen) -> bool:
+    """Whether an earlier check saw the reader and the consumer where they are now. The
+    end may move meanwhile: new messages, still not delivered."""
+    return before is not None and (before.next, before.read) == (now.next, now.read)

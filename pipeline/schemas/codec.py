@@ -25,11 +25,22 @@ from pipeline.engine.records import Payment, RatedCdr
 from pipeline.ledger.alerts import Alert, AlertKind
 from pipeline.ledger.postings import Posting, PostingKind
 from pipeline.limits.daily import Usage
+from pipeline.schemas.batches import (
+    BALANCE_FIELDS,
+    POSTING_FIELDS,
+    RATED_FIELDS,
+    balance_columns,
+    moment,
+    posting_columns,
+    rated_columns,
+)
+from pipeline.schemas.batches import encode_balances as encode_balances
+from pipeline.schemas.batches import encode_postings as encode_postings
+from pipeline.schemas.batches import encode_rated as encode_rated
 from pipeline.schemas.framing import DecodeError as DecodeError
 from pipeline.schemas.framing import read, write
 
-RAW, WORK, RATED = "cdr.RawBatch", "cdr.WorkBatch", "cdr.RatedBatch"
-POSTINGS, ALERTS, BALANCES = "cdr.PostingBatch", "cdr.AlertBatch", "cdr.BalanceBatch"
+RAW, WORK, ALERTS = "cdr.RawBatch", "cdr.WorkBatch", "cdr.AlertBatch"
 DEAD_LETTER, CATALOG_FILE = "cdr.DeadLetter", "cdr.CatalogFile"
 # A record in a union is written as fastavro's (name, record) tuple: without the name,
 # fastavro validates the whole record against each branch to choose one (3x slower).
@@ -39,7 +50,6 @@ _POSTING, _USAGE = "cdr.Posting", "cdr.Usage"
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)  # `(at - _EPOCH) // _US`: micros; a naive `at` is a TypeError
-_STATUSES = frozenset({"rated", "unrated"})
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -57,7 +67,6 @@ def _fields(record: type[Any]) -> Callable[[dict[str, Any]], Any]:
 
 
 _RAW_CDR = _fields(RawCdr)
-_RATED = _fields(RatedCdr)
 _PARTY_TYPES = _table(PartyType)
 _POSTING_KINDS = _table(PostingKind)
 _ALERT_KINDS = _table(AlertKind)
@@ -254,59 +263,28 @@ def read_work(data: bytes) -> WorkMessage:
     )
 
 
-def encode_rated(items: Sequence[RatedCdr]) -> bytes:
-    """A rated-topic message: one line per raw CDR, rated or unrated."""
-    out = [
-        {
-            "cdr_id": r.cdr_id,
-            "status": r.status,
-            "reason": r.reason,
-            "detail": r.detail,
-            "source": r.source,
-            "account": r.account,
-            "customer": r.customer,
-            "payer": r.payer,
-            "provider": r.provider,
-            "code": r.code,
-            "code_name": r.code_name,
-            "start": None if r.start is None else (r.start - _EPOCH) // _US,
-            "duration": r.duration,
-            "billed_seconds": r.billed_seconds,
-            "covered_seconds": r.covered_seconds,
-            "cost": r.cost,
-            "currency": r.currency,
-            "provider_cost": r.provider_cost,
-            "provider_currency": r.provider_currency,
-        }
-        for r in items
-    ]
-    return write(RATED, {"items": out})
-
-
 def decode_rated(data: bytes) -> list[RatedCdr]:
-    return [RatedCdr(*_RATED(r)) for r in read_rated(data)]
-
-
-def read_rated(data: bytes) -> list[dict[str, Any]]:
-    """The Avro records of a rated-topic message, each checked as `decode_rated` checks."""
-    items: list[dict[str, Any]] = read(RATED, data)["items"]
-    for r in items:
-        if r["status"] not in _STATUSES:
-            raise DecodeError("bad_value", f"cdr {r['cdr_id']!r}: unknown status {r['status']!r}")
-        if r["duration"] is not None and r["duration"] < 0:
-            raise DecodeError("bad_value", f"cdr {r['cdr_id']!r}: duration {r['duration']} < 0")
-        _at_least(r["billed_seconds"], 0, "billed_seconds")
-        _at_least(r["covered_seconds"], 0, "covered_seconds")
-    return items
-
-
-def encode_postings(items: Sequence[Posting]) -> bytes:
-    """A postings-topic message: ledger lines."""
-    return write(POSTINGS, {"items": [_posting_record(p) for p in items]})
+    """A rated-topic message's lines (v1 rows or v2 columns) as records."""
+    c = rated_columns(data)
+    c["start"] = [None if s is None else moment(s) for s in c["start"]]
+    return [RatedCdr(*line) for line in zip(*(c[n] for n in RATED_FIELDS), strict=True)]
 
 
 def decode_postings(data: bytes) -> list[Posting]:
-    return [_posting(r) for r in read(POSTINGS, data)["items"]]
+    """A postings-topic message's ledger lines (v1 rows or v2 columns) as records."""
+    c = posting_columns(data)
+    c["party_type"] = [_member(_PARTY_TYPES, t, "party_type") for t in c["party_type"]]
+    c["kind"] = [_member(_POSTING_KINDS, k, "posting kind") for k in c["kind"]]
+    c["at"] = [moment(at) for at in c["at"]]
+    return [Posting(*line) for line in zip(*(c[n] for n in POSTING_FIELDS), strict=True)]
+
+
+def decode_balances(data: bytes) -> list[BalanceSnapshot]:
+    """A balances-topic message's snapshots (v1 rows or v2 columns) as records."""
+    c = balance_columns(data)
+    c["party_type"] = [_member(_PARTY_TYPES, t, "party_type") for t in c["party_type"]]
+    c["at"] = [moment(at) for at in c["at"]]
+    return [BalanceSnapshot(*line) for line in zip(*(c[n] for n in BALANCE_FIELDS), strict=True)]
 
 
 def encode_alerts(items: Sequence[Alert]) -> bytes:
@@ -340,38 +318,6 @@ def decode_alerts(data: bytes) -> list[Alert]:
             tuple((d["key"], d["value"]) for d in r["details"]),
         )
         for r in read(ALERTS, data)["items"]
-    ]
-
-
-def encode_balances(items: Sequence[BalanceSnapshot]) -> bytes:
-    """A balances-topic message: party balances after the events applied so far."""
-    out = [
-        {
-            "party_type": b.party_type.value,
-            "party": b.party,
-            "balance": b.balance,
-            "currency": b.currency,
-            "blocked": b.blocked,
-            "at": (b.at - _EPOCH) // _US,
-            "version": b.version,
-        }
-        for b in items
-    ]
-    return write(BALANCES, {"items": out})
-
-
-def decode_balances(data: bytes) -> list[BalanceSnapshot]:
-    return [
-        BalanceSnapshot(
-            _member(_PARTY_TYPES, r["party_type"], "party_type"),
-            r["party"],
-            r["balance"],
-            r["currency"],
-            r["blocked"],
-            r["at"],
-            _at_least(r["version"], 0, "version"),
-        )
-        for r in read(BALANCES, data)["items"]
     ]
 
 

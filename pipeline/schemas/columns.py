@@ -18,7 +18,8 @@ from pipeline.catalog.model import PartyType
 from pipeline.engine.serialize import UINT32_MAX
 from pipeline.ledger.alerts import AlertKind
 from pipeline.ledger.postings import PostingKind
-from pipeline.schemas.codec import ALERTS, BALANCES, POSTINGS, read_rated
+from pipeline.schemas.batches import balance_columns, posting_columns, rated_columns
+from pipeline.schemas.codec import ALERTS
 from pipeline.schemas.framing import DecodeError, read
 
 Columns = dict[str, list[Any]]
@@ -52,6 +53,12 @@ def _epoch(at: datetime | None) -> int:
     return 0 if at is None else max(int(at.timestamp()), 0)
 
 
+def _seconds(us: int | None) -> int:
+    """Epoch microseconds as whole epoch seconds, as `_epoch` gives them (None or before
+    the epoch: 0)."""
+    return 0 if us is None or us < 0 else us // 1_000_000
+
+
 def _known(values: Iterable[str], allowed: frozenset[str], what: str) -> None:
     unknown = set(values) - allowed
     if unknown:
@@ -60,34 +67,33 @@ def _known(values: Iterable[str], allowed: frozenset[str], what: str) -> None:
 
 def rated(data: bytes, version: int) -> tuple[Columns, list[float]]:
     """A rated-topic message as `rated_cdrs` columns, and the rated calls' end times."""
-    items = read_rated(data)
-    columns: Columns = {name: [r[name] for r in items] for name in _RATED_AS_IS}
-    starts = [r["start"] for r in items]
-    durations = [r["duration"] for r in items]
-    columns["start"] = [_epoch(s) for s in starts]
+    c = rated_columns(data)
+    columns: Columns = {name: c[name] for name in _RATED_AS_IS}
+    starts, durations = c["start"], c["duration"]
+    columns["start"] = [_seconds(s) for s in starts]
     columns["start_known"] = [int(s is not None) for s in starts]
     columns["duration"] = [min(d or 0, UINT32_MAX) for d in durations]
     columns["duration_known"] = [int(d is not None) for d in durations]
-    columns["cost_micro"] = [r["cost"] or 0 for r in items]
-    columns["provider_cost_micro"] = [r["provider_cost"] or 0 for r in items]
-    columns["version"] = [version] * len(items)
+    columns["cost_micro"] = [cost or 0 for cost in c["cost"]]
+    columns["provider_cost_micro"] = [cost or 0 for cost in c["provider_cost"]]
+    columns["version"] = [version] * len(starts)
     ends = [
-        r["start"].timestamp() + (r["duration"] or 0)
-        for r in items
-        if r["status"] == "rated" and r["start"] is not None
+        s / 1_000_000 + (d or 0)
+        for status, s, d in zip(c["status"], starts, durations, strict=True)
+        if status == "rated" and s is not None
     ]
     return columns, ends
 
 
 def postings(data: bytes, version: int) -> tuple[Columns, list[float]]:
     """A postings-topic message as `postings` columns."""
-    items = read(POSTINGS, data)["items"]
-    columns: Columns = {name: [r[name] for r in items] for name in _POSTING_AS_IS}
+    c = posting_columns(data)
+    columns: Columns = {name: c[name] for name in _POSTING_AS_IS}
     _known(columns["party_type"], _PARTY_TYPES, "party_type")
     _known(columns["kind"], _POSTING_KINDS, "posting kind")
-    columns["amount_micro"] = [r["amount"] for r in items]
-    columns["at"] = [_epoch(r["at"]) for r in items]
-    columns["version"] = [version] * len(items)
+    columns["amount_micro"] = c["amount"]
+    columns["at"] = [_seconds(at) for at in c["at"]]
+    columns["version"] = [version] * len(c["at"])
     return columns, []
 
 
@@ -105,17 +111,14 @@ def alerts(data: bytes, version: int) -> tuple[Columns, list[float]]:
 
 def balances(data: bytes, _version: int) -> tuple[Columns, list[float]]:
     """A balances-topic message as `balances` columns; each snapshot keeps its version."""
-    items = read(BALANCES, data)["items"]
-    _known((r["party_type"] for r in items), _PARTY_TYPES, "party_type")
-    for r in items:
-        if r["version"] < 0:
-            raise DecodeError("bad_value", f"version {r['version']} is below 0")
+    c = balance_columns(data)
+    _known(c["party_type"], _PARTY_TYPES, "party_type")
     return {
-        "party_type": [r["party_type"] for r in items],
-        "party": [r["party"] for r in items],
-        "balance_micro": [r["balance"] for r in items],
-        "currency": [r["currency"] for r in items],
-        "blocked": [int(r["blocked"]) for r in items],
-        "updated_at": [_epoch(r["at"]) for r in items],
-        "version": [r["version"] for r in items],
+        "party_type": c["party_type"],
+        "party": c["party"],
+        "balance_micro": c["balance"],
+        "currency": c["currency"],
+        "blocked": [int(b) for b in c["blocked"]],
+        "updated_at": [_seconds(at) for at in c["at"]],
+        "version": c["version"],
     }, []

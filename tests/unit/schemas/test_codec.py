@@ -22,6 +22,7 @@ from pipeline.limits.daily import Usage
 from pipeline.schemas import codec, framing
 from pipeline.schemas.codec import CatalogFile, DeadLetter, DecodeError
 from tests.unit.schemas import strategies as gen
+from tests.unit.schemas.messages import altered
 
 AT = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
 CDR = RawCdr("c1", "1000", "+4930123", "4930999", AT, 61, "carrier-a", "ANSWERED", "a.csv:2")
@@ -178,16 +179,6 @@ def test_a_record_shared_by_two_schemas_is_defined_the_same_in_both() -> None:
 # --- impossible values -------------------------------------------------------------------------
 
 
-def _altered(name: str, data: bytes, **change: Any) -> bytes:
-    """`data` written again with `change` applied to its first item (the CDR of a raw one)."""
-    record = framing.read(name, data)
-    target = record["items"][0] if "items" in record else record
-    if "events" in record:
-        target = record["events"][0].get("cdr", record["events"][0])
-    target.update(change)
-    return framing.write(name, record)
-
-
 ALERT = Alert("a", PartyType.CUSTOMER, "acme", AlertKind.BLOCKED, AT)
 RATED = RatedCdr(
     "c1", "rated", "", "", "", "1000", "acme", "acme", "carrier-a", "49", "Germany", AT, 60, 60,
@@ -207,17 +198,17 @@ def _expect_bad_value(decode: Callable[[bytes], Any], data: bytes, words: str) -
     [
         (
             codec.decode_postings,
-            _altered("cdr.PostingBatch", codec.encode_postings([POSTING]), kind="refund"),
+            altered("cdr.PostingBatch", codec.encode_postings([POSTING]), kind="refund"),
             "unknown posting kind 'refund'",
         ),
         (
             codec.decode_postings,
-            _altered("cdr.PostingBatch", codec.encode_postings([POSTING]), party_type="dealer"),
+            altered("cdr.PostingBatch", codec.encode_postings([POSTING]), party_type="dealer"),
             "unknown party_type 'dealer'",
         ),
         (
             codec.decode_rated,
-            _altered("cdr.RatedBatch", codec.encode_rated([RATED]), status="maybe"),
+            altered("cdr.RatedBatch", codec.encode_rated([RATED]), status="maybe"),
             "unknown status 'maybe'",
         ),
         (
@@ -265,7 +256,7 @@ def _expect_bad_value(decode: Callable[[bytes], Any], data: bytes, words: str) -
         ),
         (
             codec.decode_alerts,
-            _altered("cdr.AlertBatch", codec.encode_alerts([ALERT]), kind="blockEd"),
+            altered("cdr.AlertBatch", codec.encode_alerts([ALERT]), kind="blockEd"),
             "unknown alert kind 'blockEd'",
         ),
         (

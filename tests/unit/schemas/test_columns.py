@@ -19,10 +19,11 @@ from pipeline.engine.records import RatedCdr
 from pipeline.engine.serialize import alert_row, balance_row, posting_row, rated_row
 from pipeline.ledger.alerts import Alert, AlertKind
 from pipeline.ledger.postings import Posting, PostingKind
-from pipeline.schemas import codec, columns, framing
+from pipeline.schemas import codec, columns
 from pipeline.schemas.codec import DecodeError
 from pipeline.warehouse.ddl import TABLES
 from tests.unit.schemas import strategies as gen
+from tests.unit.schemas.messages import altered
 
 VERSION = 1_764_000_000_123
 AT = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
@@ -101,12 +102,6 @@ def test_every_column_has_one_value_per_record() -> None:
     assert ends == []  # unrated calls have no end-to-end lag
 
 
-def _altered(name: str, data: bytes, **change: Any) -> bytes:
-    record = framing.read(name, data)
-    record["items"][0].update(change)
-    return framing.write(name, record)
-
-
 POSTING = Posting("c1/customer/acme", PartyType.CUSTOMER, "acme", -1, "EUR", PostingKind.CALL, AT)
 ALERT = Alert("a", PartyType.CUSTOMER, "acme", AlertKind.BLOCKED, AT)
 RATED = RatedCdr(
@@ -117,17 +112,17 @@ BAD: list[tuple[Callable[[bytes], Any], Callable[[bytes, int], Any], bytes]] = [
     (
         codec.decode_postings,
         columns.postings,
-        _altered("cdr.PostingBatch", codec.encode_postings([POSTING]), kind="refund"),
+        altered("cdr.PostingBatch", codec.encode_postings([POSTING]), kind="refund"),
     ),
     (
         codec.decode_postings,
         columns.postings,
-        _altered("cdr.PostingBatch", codec.encode_postings([POSTING]), party_type="dealer"),
+        altered("cdr.PostingBatch", codec.encode_postings([POSTING]), party_type="dealer"),
     ),
     (
         codec.decode_rated,
         columns.rated,
-        _altered("cdr.RatedBatch", codec.encode_rated([RATED]), status="maybe"),
+        altered("cdr.RatedBatch", codec.encode_rated([RATED]), status="maybe"),
     ),
     (
         codec.decode_rated,
@@ -137,12 +132,12 @@ BAD: list[tuple[Callable[[bytes], Any], Callable[[bytes, int], Any], bytes]] = [
     (
         codec.decode_alerts,
         columns.alerts,
-        _altered("cdr.AlertBatch", codec.encode_alerts([ALERT]), kind="blockEd"),
+        altered("cdr.AlertBatch", codec.encode_alerts([ALERT]), kind="blockEd"),
     ),
     (
         codec.decode_alerts,
         columns.alerts,
-        _altered("cdr.AlertBatch", codec.encode_alerts([ALERT]), party_type="x"),
+        altered("cdr.AlertBatch", codec.encode_alerts([ALERT]), party_type="x"),
     ),
     (
         codec.decode_balances,

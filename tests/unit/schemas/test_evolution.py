@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import UTC, datetime
+from typing import Any
+
+import pytest
 
 from pipeline.cdrs.model import Defect, RawCdr
-from pipeline.engine.events import Sequenced, Tick
-from pipeline.schemas import codec, framing
+from pipeline.engine.events import BalanceSnapshot, Sequenced, Tick
+from pipeline.engine.records import RatedCdr
+from pipeline.ledger.postings import Posting
+from pipeline.schemas import batches, codec, columns, framing
+from pipeline.schemas.framing import DecodeError
 
 AT = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
 V1_CDR = {
@@ -70,3 +76,96 @@ def test_a_v1_work_message_is_read_with_no_origin_and_v2_keeps_it() -> None:
     new = codec.read_work(codec.encode_work(old.items, Origin(2, 41)))
     assert new == (old.items, Origin(2, 41))
     assert codec.read_work(codec.encode_work(old.items)).origin is None
+
+
+# --- output batches: v2 writes columns, v1 rows still read -------------------------------------
+
+V1_RATED = {
+    "cdr_id": "c1", "status": "rated", "reason": "", "detail": "", "source": "a.csv:2",
+    "account": "1000", "customer": "acme", "payer": "acme", "provider": "carrier-a",
+    "code": "49", "code_name": "Germany", "start": AT, "duration": 61, "billed_seconds": 120,
+    "covered_seconds": 0, "cost": 2_500, "currency": "EUR", "provider_cost": 900,
+    "provider_currency": "USD",
+}  # fmt: skip
+V1_POSTING = {
+    "posting_id": "c1/customer/acme", "party_type": "customer", "party": "acme",
+    "amount": -2_500, "currency": "EUR", "kind": "call", "at": AT, "cdr_id": "c1",
+    "payment_id": "",
+}  # fmt: skip
+V1_BALANCE = {
+    "party_type": "provider", "party": "carrier-a", "balance": 900, "currency": "USD",
+    "blocked": True, "at": AT, "version": 7,
+}  # fmt: skip
+V1_BATCHES = [
+    ("cdr.RatedBatch", V1_RATED, codec.decode_rated, codec.encode_rated, columns.rated),
+    (
+        "cdr.PostingBatch",
+        V1_POSTING,
+        codec.decode_postings,
+        codec.encode_postings,
+        columns.postings,
+    ),
+    (
+        "cdr.BalanceBatch",
+        V1_BALANCE,
+        codec.decode_balances,
+        codec.encode_balances,
+        columns.balances,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "row", "decode", "encode", "read"), V1_BATCHES, ids=[b[0] for b in V1_BATCHES]
+)
+def test_a_v1_output_batch_reads_as_the_same_records_and_columns_as_v2(
+    name: str, row: dict[str, Any], decode: Any, encode: Any, read: Any
+) -> None:
+    v1, v2 = framing.versions(name)
+    old = framing.write(name, {"items": [row, {**row, "currency": "GBP"}]}, schema=v1)
+    assert old[2:10] == v1.fingerprint
+
+    records = decode(old)
+    new = encode(records)
+
+    assert new[2:10] == v2.fingerprint
+    assert framing.read(name, new)["items"] == []  # v2 writers use the columns only
+    assert decode(new) == records
+    assert len(records) == 2 and {f.name: getattr(records[0], f.name) for f in fields(records[0])}
+    assert read(old, 5) == read(new, 5)
+    times = [getattr(r, "start" if name == "cdr.RatedBatch" else "at") for r in records]
+    assert times == [AT, AT] and all(t.tzinfo is UTC for t in times)
+
+
+def test_a_v2_batch_with_columns_of_different_lengths_is_refused() -> None:
+    posting = codec.decode_postings(
+        framing.write(
+            "cdr.PostingBatch",
+            {"items": [V1_POSTING]},
+            schema=framing.versions("cdr.PostingBatch")[0],
+        )
+    )[0]
+    record = framing.read("cdr.PostingBatch", codec.encode_postings([posting, posting]))
+    record["amount"].pop()  # a line without its amount: refused, not silently cut
+    data = framing.write("cdr.PostingBatch", record)
+    for read in (codec.decode_postings, lambda d: columns.postings(d, 1)):
+        with pytest.raises(DecodeError) as caught:
+            read(data)
+        assert caught.value.reason == "bad_value"
+        assert "columns of different lengths" in caught.value.detail
+        assert "amount 1" in caught.value.detail
+
+
+def test_column_order_is_the_records_field_order() -> None:
+    assert tuple(f.name for f in fields(RatedCdr)) == batches.RATED_FIELDS
+    assert tuple(f.name for f in fields(Posting)) == batches.POSTING_FIELDS
+    assert tuple(f.name for f in fields(BalanceSnapshot)) == batches.BALANCE_FIELDS
+
+
+def test_a_time_out_of_range_in_a_v2_batch_is_bad_value() -> None:
+    record = framing.read("cdr.PostingBatch", codec.encode_postings([]))
+    for field in batches.POSTING_FIELDS:
+        record[field] = [V1_POSTING[field] if field != "at" else 2**62]
+    with pytest.raises(DecodeError) as caught:
+        codec.decode_postings(framing.write("cdr.PostingBatch", record))
+    assert caught.value.reason == "bad_value" and "out of range" in caught.value.detail

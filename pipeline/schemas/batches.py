@@ -1,0 +1,129 @@
+"""The rated, postings and balances messages as columns: v2 written, v1 rows read alike.
+
+A v2 message carries one Avro array per field, all of one length, so fastavro writes
+and reads plain arrays instead of one record per line (about a third of the cost per
+line; benchmarks/RESULTS.md), and times travel as epoch microseconds, with no datetime
+made on the way. A v1 message (`items`, one record per line) reads into the same
+columns. Each `*_columns` function checks everything `codec.decode_*` relies on, with
+the same `DecodeError` reasons, so the sink and the decoders refuse alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pipeline.engine.events import BalanceSnapshot
+from pipeline.engine.records import RatedCdr
+from pipeline.ledger.postings import Posting
+from pipeline.schemas.framing import DecodeError, read, write
+
+RATED, POSTINGS, BALANCES = "cdr.RatedBatch", "cdr.PostingBatch", "cdr.BalanceBatch"
+Columns = dict[str, list[Any]]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)  # `(at - _EPOCH) // _US`: micros; a naive `at` is a TypeError
+RATED_FIELDS = (
+    "cdr_id", "status", "reason", "detail", "source", "account", "customer", "payer",
+    "provider", "code", "code_name", "start", "duration", "billed_seconds",
+    "covered_seconds", "cost", "currency", "provider_cost", "provider_currency",
+)  # fmt: skip
+POSTING_FIELDS = (
+    "posting_id", "party_type", "party", "amount", "currency", "kind", "at", "cdr_id",
+    "payment_id",
+)  # fmt: skip
+BALANCE_FIELDS = ("party_type", "party", "balance", "currency", "blocked", "at", "version")
+_STATUSES = frozenset({"rated", "unrated"})
+
+
+def micros(at: datetime) -> int:
+    """An aware time as microseconds since the epoch (a naive one is a TypeError)."""
+    return (at - _EPOCH) // _US
+
+
+def moment(us: int) -> datetime:
+    """Microseconds since the epoch as a UTC time; out of datetime's range is bad_value."""
+    try:
+        return _EPOCH + timedelta(microseconds=us)
+    except OverflowError:
+        raise DecodeError("bad_value", f"time {us} us is out of range") from None
+
+
+def _by_field(items: Sequence[Any], names: Sequence[str]) -> Columns:
+    return {name: [getattr(item, name) for item in items] for name in names}
+
+
+def _write(name: str, columns: Columns) -> bytes:
+    return write(name, {"items": [], **columns})
+
+
+def encode_rated(items: Sequence[RatedCdr]) -> bytes:
+    """A rated-topic message: one line per raw CDR, rated or unrated."""
+    columns = _by_field(items, RATED_FIELDS)
+    columns["start"] = [None if s is None else micros(s) for s in columns["start"]]
+    return _write(RATED, columns)
+
+
+def encode_postings(items: Sequence[Posting]) -> bytes:
+    """A postings-topic message: ledger lines."""
+    columns = _by_field(items, POSTING_FIELDS)
+    columns["party_type"] = [t.value for t in columns["party_type"]]
+    columns["kind"] = [k.value for k in columns["kind"]]
+    columns["at"] = [micros(at) for at in columns["at"]]
+    return _write(POSTINGS, columns)
+
+
+def encode_balances(items: Sequence[BalanceSnapshot]) -> bytes:
+    """A balances-topic message: party balances after the events applied so far."""
+    columns = _by_field(items, BALANCE_FIELDS)
+    columns["party_type"] = [t.value for t in columns["party_type"]]
+    columns["at"] = [micros(at) for at in columns["at"]]
+    return _write(BALANCES, columns)
+
+
+def _columns(name: str, data: bytes, names: Sequence[str], times: Iterable[str]) -> Columns:
+    """A message's columns: v1 `items` (times as datetimes) first, then v2's arrays."""
+    record = read(name, data)
+    columns: Columns = {n: record[n] for n in names}
+    if rows := record["items"]:
+        old = {n: [r[n] for r in rows] for n in names}
+        for n in times:
+            old[n] = [None if at is None else micros(at) for at in old[n]]
+        columns = {n: old[n] + columns[n] for n in names}
+    lengths = {len(columns[n]) for n in names}
+    if len(lengths) > 1:
+        counts = ", ".join(f"{n} {len(columns[n])}" for n in names)
+        raise DecodeError("bad_value", f"columns of different lengths: {counts}")
+    return columns
+
+
+def _at_least(values: list[int], low: int, what: str) -> None:
+    if values and (worst := min(values)) < low:
+        raise DecodeError("bad_value", f"{what} {worst} is below {low}")
+
+
+def rated_columns(data: bytes) -> Columns:
+    """A rated-topic message's lines as columns; `start` in microseconds or None."""
+    c = _columns(RATED, data, RATED_FIELDS, ("start",))
+    if not _STATUSES.issuperset(c["status"]):
+        i = next(i for i, s in enumerate(c["status"]) if s not in _STATUSES)
+        raise DecodeError("bad_value", f"cdr {c['cdr_id'][i]!r}: unknown status {c['status'][i]!r}")
+    for i, d in enumerate(c["duration"]):
+        if d is not None and d < 0:
+            raise DecodeError("bad_value", f"cdr {c['cdr_id'][i]!r}: duration {d} < 0")
+    _at_least(c["billed_seconds"], 0, "billed_seconds")
+    _at_least(c["covered_seconds"], 0, "covered_seconds")
+    return c
+
+
+def posting_columns(data: bytes) -> Columns:
+    """A postings-topic message's lines as columns; `at` in microseconds."""
+    return _columns(POSTINGS, data, POSTING_FIELDS, ("at",))
+
+
+def balance_columns(data: bytes) -> Columns:
+    """A balances-topic message's snapshots as columns; `at` in microseconds."""
+    c = _columns(BALANCES, data, BALANCE_FIELDS, ("at",))
+    _at_least(c["version"], 0, "version")
+    return c

@@ -10,13 +10,15 @@ the same `DecodeError` reasons, so the sink and the decoders refuse alike.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from pipeline.catalog.model import PartyType
 from pipeline.engine.events import BalanceSnapshot
 from pipeline.engine.records import RatedCdr
-from pipeline.ledger.postings import Posting
+from pipeline.ledger.postings import Posting, PostingKind
 from pipeline.schemas.framing import DecodeError, read, write
 
 RATED, POSTINGS, BALANCES = "cdr.RatedBatch", "cdr.PostingBatch", "cdr.BalanceBatch"
@@ -35,6 +37,9 @@ POSTING_FIELDS = (
 )  # fmt: skip
 BALANCE_FIELDS = ("party_type", "party", "balance", "currency", "blocked", "at", "version")
 _STATUSES = frozenset({"rated", "unrated"})
+E = TypeVar("E", bound=enum.Enum)
+PARTY_TYPES = {member.value: member for member in PartyType}
+POSTING_KINDS = {member.value: member for member in PostingKind}
 
 
 def micros(at: datetime) -> int:
@@ -48,6 +53,14 @@ def moment(us: int) -> datetime:
         return _EPOCH + timedelta(microseconds=us)
     except OverflowError:
         raise DecodeError("bad_value", f"time {us} us is out of range") from None
+
+
+def member(table: dict[str, E], value: str, what: str) -> E:
+    """The enum member named `value`; any other value is bad_value."""
+    try:
+        return table[value]
+    except KeyError:
+        raise DecodeError("bad_value", f"unknown {what} {value!r}") from None
 
 
 def _by_field(items: Sequence[Any], names: Sequence[str]) -> Columns:
@@ -65,13 +78,27 @@ def encode_rated(items: Sequence[RatedCdr]) -> bytes:
     return _write(RATED, columns)
 
 
-def encode_postings(items: Sequence[Posting]) -> bytes:
-    """A postings-topic message: ledger lines."""
+def posting_fields(items: Sequence[Posting]) -> Columns:
+    """Ledger lines as Avro columns: enums by value, times in microseconds."""
     columns = _by_field(items, POSTING_FIELDS)
     columns["party_type"] = [t.value for t in columns["party_type"]]
     columns["kind"] = [k.value for k in columns["kind"]]
     columns["at"] = [micros(at) for at in columns["at"]]
-    return _write(POSTINGS, columns)
+    return columns
+
+
+def postings_of(columns: Columns) -> list[Posting]:
+    """Ledger lines from Avro columns of one length, each party type and kind checked."""
+    c = dict(columns)
+    c["party_type"] = [member(PARTY_TYPES, t, "party_type") for t in c["party_type"]]
+    c["kind"] = [member(POSTING_KINDS, k, "posting kind") for k in c["kind"]]
+    c["at"] = [moment(at) for at in c["at"]]
+    return [Posting(*line) for line in zip(*(c[n] for n in POSTING_FIELDS), strict=True)]
+
+
+def encode_postings(items: Sequence[Posting]) -> bytes:
+    """A postings-topic message: ledger lines."""
+    return _write(POSTINGS, posting_fields(items))
 
 
 def encode_balances(items: Sequence[BalanceSnapshot]) -> bytes:
@@ -80,6 +107,15 @@ def encode_balances(items: Sequence[BalanceSnapshot]) -> bytes:
     columns["party_type"] = [t.value for t in columns["party_type"]]
     columns["at"] = [micros(at) for at in columns["at"]]
     return _write(BALANCES, columns)
+
+
+def same_length(columns: Columns, names: Sequence[str], count: int | None = None) -> None:
+    """Refuse columns `names` unless all have one length (`count`, when given)."""
+    lengths = {len(columns[n]) for n in names}
+    if len(lengths) > 1 or (count is not None and lengths and lengths != {count}):
+        counts = ", ".join(f"{n} {len(columns[n])}" for n in names)
+        expected = "" if count is None else f" (expected {count})"
+        raise DecodeError("bad_value", f"columns of different lengths: {counts}{expected}")
 
 
 def _columns(name: str, data: bytes, names: Sequence[str], times: Iterable[str]) -> Columns:
@@ -91,14 +127,19 @@ def _columns(name: str, data: bytes, names: Sequence[str], times: Iterable[str])
         for n in times:
             old[n] = [None if at is None else micros(at) for at in old[n]]
         columns = {n: old[n] + columns[n] for n in names}
-    lengths = {len(columns[n]) for n in names}
-    if len(lengths) > 1:
-        counts = ", ".join(f"{n} {len(columns[n])}" for n in names)
-        raise DecodeError("bad_value", f"columns of different lengths: {counts}")
+    same_length(columns, names)
     return columns
 
 
-def _at_least(values: list[int], low: int, what: str) -> None:
+def at_least(value: int, low: int, what: str) -> int:
+    """`value`, unless it is below `low` (bad_value)."""
+    if value < low:
+        raise DecodeError("bad_value", f"{what} {value} is below {low}")
+    return value
+
+
+def column_at_least(values: list[int], low: int, what: str) -> None:
+    """Refuse a column with a value below `low`, naming the lowest."""
     if values and (worst := min(values)) < low:
         raise DecodeError("bad_value", f"{what} {worst} is below {low}")
 
@@ -112,8 +153,8 @@ def rated_columns(data: bytes) -> Columns:
     for i, d in enumerate(c["duration"]):
         if d is not None and d < 0:
             raise DecodeError("bad_value", f"cdr {c['cdr_id'][i]!r}: duration {d} < 0")
-    _at_least(c["billed_seconds"], 0, "billed_seconds")
-    _at_least(c["covered_seconds"], 0, "covered_seconds")
+    column_at_least(c["billed_seconds"], 0, "billed_seconds")
+    column_at_least(c["covered_seconds"], 0, "covered_seconds")
     return c
 
 
@@ -125,5 +166,5 @@ def posting_columns(data: bytes) -> Columns:
 def balance_columns(data: bytes) -> Columns:
     """A balances-topic message's snapshots as columns; `at` in microseconds."""
     c = _columns(BALANCES, data, BALANCE_FIELDS, ("at",))
-    _at_least(c["version"], 0, "version")
+    column_at_least(c["version"], 0, "version")
     return c

@@ -2,36 +2,34 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from operator import itemgetter
 from pathlib import PurePosixPath
-from typing import Any, TypeVar
+from typing import Any
 
-from pipeline.catalog.model import PartyType
 from pipeline.cdrs.model import Defect, RawCdr
 from pipeline.engine.events import (
     BalanceSnapshot,
     Opening,
-    Origin,
-    PartyWork,
     Sequenced,
     Tick,
-    WorkMessage,
 )
 from pipeline.engine.records import Payment, RatedCdr
 from pipeline.ledger.alerts import Alert, AlertKind
-from pipeline.ledger.postings import Posting, PostingKind
-from pipeline.limits.daily import Usage
+from pipeline.ledger.postings import Posting
 from pipeline.schemas.batches import (
     BALANCE_FIELDS,
-    POSTING_FIELDS,
+    PARTY_TYPES,
     RATED_FIELDS,
+    at_least,
     balance_columns,
+    member,
+    micros,
     moment,
     posting_columns,
+    postings_of,
     rated_columns,
 )
 from pipeline.schemas.batches import encode_balances as encode_balances
@@ -39,23 +37,16 @@ from pipeline.schemas.batches import encode_postings as encode_postings
 from pipeline.schemas.batches import encode_rated as encode_rated
 from pipeline.schemas.framing import DecodeError as DecodeError
 from pipeline.schemas.framing import read, write
+from pipeline.schemas.work import decode_work as decode_work
+from pipeline.schemas.work import encode_work as encode_work
+from pipeline.schemas.work import read_work as read_work
 
 RAW, WORK, ALERTS = "cdr.RawBatch", "cdr.WorkBatch", "cdr.AlertBatch"
 DEAD_LETTER, CATALOG_FILE = "cdr.DeadLetter", "cdr.CatalogFile"
 # A record in a union is written as fastavro's (name, record) tuple: without the name,
 # fastavro validates the whole record against each branch to choose one (3x slower).
 _CDR, _PAYMENT, _OPENING = "cdr.SequencedCdr", "cdr.SequencedPayment", "cdr.SequencedOpening"
-_TICK, _WORK, _DEFECT = "cdr.Tick", "cdr.PartyWork", "cdr.Defect"
-_POSTING, _USAGE = "cdr.Posting", "cdr.Usage"
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_US = timedelta(microseconds=1)  # `(at - _EPOCH) // _US`: micros; a naive `at` is a TypeError
-
-E = TypeVar("E", bound=enum.Enum)
-
-
-def _table(kind: type[E]) -> dict[str, E]:
-    return {member.value: member for member in kind}
+_TICK, _DEFECT = "cdr.Tick", "cdr.Defect"
 
 
 def _fields(record: type[Any]) -> Callable[[dict[str, Any]], Any]:
@@ -67,9 +58,7 @@ def _fields(record: type[Any]) -> Callable[[dict[str, Any]], Any]:
 
 
 _RAW_CDR = _fields(RawCdr)
-_PARTY_TYPES = _table(PartyType)
-_POSTING_KINDS = _table(PostingKind)
-_ALERT_KINDS = _table(AlertKind)
+_ALERT_KINDS = {kind.value: kind for kind in AlertKind}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,19 +84,6 @@ class CatalogFile:
     files: int
 
 
-def _member(table: dict[str, E], value: str, what: str) -> E:
-    try:
-        return table[value]
-    except KeyError:
-        raise DecodeError("bad_value", f"unknown {what} {value!r}") from None
-
-
-def _at_least(value: int, low: int, what: str) -> int:
-    if value < low:
-        raise DecodeError("bad_value", f"{what} {value} is below {low}")
-    return value
-
-
 def encode_raw(events: Sequence[Sequenced | Tick]) -> bytes:
     """A raw-topic message: CDRs, payments and openings with their `seq`, and ticks."""
     out: list[tuple[str, dict[str, Any]]] = []
@@ -124,7 +100,7 @@ def encode_raw(events: Sequence[Sequenced | Tick]) -> bytes:
                 "account": ev.account,
                 "caller": ev.caller,
                 "callee": ev.callee,
-                "start": None if s is None else (s - _EPOCH) // _US,
+                "start": None if s is None else micros(s),
                 "duration": ev.duration,
                 "provider": ev.provider,
                 "disposition": ev.disposition,
@@ -136,7 +112,7 @@ def encode_raw(events: Sequence[Sequenced | Tick]) -> bytes:
             payment = {
                 "seq": e.seq,
                 "payment_id": ev.payment_id,
-                "at": (ev.at - _EPOCH) // _US,
+                "at": micros(ev.at),
                 "party_type": ev.party_type.value,
                 "party": ev.party,
                 "amount": ev.amount,
@@ -155,9 +131,9 @@ def decode_raw(data: bytes) -> list[Sequenced | Tick]:
     events: list[Sequenced | Tick] = []
     for r in read(RAW, data)["events"]:
         if "watermark" in r:
-            events.append(Tick(r["watermark"], _at_least(r["source"], -1, "tick source")))
+            events.append(Tick(r["watermark"], at_least(r["source"], -1, "tick source")))
             continue
-        seq = _at_least(r["seq"], 0, "seq")
+        seq = at_least(r["seq"], 0, "seq")
         if "cdr" in r:
             c = r["cdr"]
             if (duration := c["duration"]) is not None and duration < 0:
@@ -167,7 +143,7 @@ def decode_raw(data: bytes) -> list[Sequenced | Tick]:
                 cdr = replace(cdr, defect=Defect(d["reason"], d["detail"]))
             events.append(Sequenced(seq, cdr))
             continue
-        party_type = _member(_PARTY_TYPES, r["party_type"], "party_type")
+        party_type = member(PARTY_TYPES, r["party_type"], "party_type")
         if "payment_id" in r:
             payment = Payment(
                 r["payment_id"],
@@ -184,85 +160,6 @@ def decode_raw(data: bytes) -> list[Sequenced | Tick]:
     return events
 
 
-def _posting_record(p: Posting) -> dict[str, Any]:
-    return {
-        "posting_id": p.posting_id,
-        "party_type": p.party_type.value,
-        "party": p.party,
-        "amount": p.amount,
-        "currency": p.currency,
-        "kind": p.kind.value,
-        "at": (p.at - _EPOCH) // _US,
-        "cdr_id": p.cdr_id,
-        "payment_id": p.payment_id,
-    }
-
-
-def _posting(r: dict[str, Any]) -> Posting:
-    return Posting(
-        r["posting_id"],
-        _member(_PARTY_TYPES, r["party_type"], "party_type"),
-        r["party"],
-        r["amount"],
-        r["currency"],
-        _member(_POSTING_KINDS, r["kind"], "posting kind"),
-        r["at"],
-        r["cdr_id"],
-        r["payment_id"],
-    )
-
-
-def encode_work(items: Sequence[PartyWork | Tick], origin: Origin | None = None) -> bytes:
-    """A resellers- or providers-topic message: party work and forwarded ticks, and the
-    rating stage's input message that produced them."""
-    out: list[tuple[str, dict[str, Any]]] = []
-    for w in items:
-        if isinstance(w, Tick):
-            out.append((_TICK, {"watermark": w.watermark, "source": w.source}))
-            continue
-        p, u = w.posting, w.usage
-        usage = None
-        if u is not None:
-            at = (u.start - _EPOCH) // _US
-            usage = (_USAGE, {"start": at, "seconds": u.seconds, "cause": u.cause})
-        work = {
-            "seq": w.seq,
-            "sub": w.sub,
-            "party": w.party,
-            "posting": None if p is None else (_POSTING, _posting_record(p)),
-            "usage": usage,
-        }
-        out.append((_WORK, work))
-    partition, offset = (-1, -1) if origin is None else origin
-    return write(WORK, {"items": out, "origin_partition": partition, "origin_offset": offset})
-
-
-def decode_work(data: bytes) -> list[PartyWork | Tick]:
-    return read_work(data).items
-
-
-def read_work(data: bytes) -> WorkMessage:
-    """A work message's items and origin (None for a message written without one)."""
-    record = read(WORK, data)
-    items: list[PartyWork | Tick] = []
-    for r in record["items"]:
-        if "watermark" in r:
-            items.append(Tick(r["watermark"], _at_least(r["source"], -1, "tick source")))
-            continue
-        p, u = r["posting"], r["usage"]
-        usage = None
-        if u is not None:
-            usage = Usage(u["start"], _at_least(u["seconds"], 0, "usage seconds"), u["cause"])
-        seq, sub = _at_least(r["seq"], 0, "seq"), _at_least(r["sub"], 0, "sub")
-        items.append(PartyWork(seq, sub, r["party"], None if p is None else _posting(p), usage))
-    partition = _at_least(record["origin_partition"], -1, "origin partition")
-    if partition < 0:
-        return WorkMessage(items)
-    return WorkMessage(
-        items, Origin(partition, _at_least(record["origin_offset"], 0, "origin offset"))
-    )
-
-
 def decode_rated(data: bytes) -> list[RatedCdr]:
     """A rated-topic message's lines (v1 rows or v2 columns) as records."""
     c = rated_columns(data)
@@ -272,17 +169,13 @@ def decode_rated(data: bytes) -> list[RatedCdr]:
 
 def decode_postings(data: bytes) -> list[Posting]:
     """A postings-topic message's ledger lines (v1 rows or v2 columns) as records."""
-    c = posting_columns(data)
-    c["party_type"] = [_member(_PARTY_TYPES, t, "party_type") for t in c["party_type"]]
-    c["kind"] = [_member(_POSTING_KINDS, k, "posting kind") for k in c["kind"]]
-    c["at"] = [moment(at) for at in c["at"]]
-    return [Posting(*line) for line in zip(*(c[n] for n in POSTING_FIELDS), strict=True)]
+    return postings_of(posting_columns(data))
 
 
 def decode_balances(data: bytes) -> list[BalanceSnapshot]:
     """A balances-topic message's snapshots (v1 rows or v2 columns) as records."""
     c = balance_columns(data)
-    c["party_type"] = [_member(_PARTY_TYPES, t, "party_type") for t in c["party_type"]]
+    c["party_type"] = [member(PARTY_TYPES, t, "party_type") for t in c["party_type"]]
     c["at"] = [moment(at) for at in c["at"]]
     return [BalanceSnapshot(*line) for line in zip(*(c[n] for n in BALANCE_FIELDS), strict=True)]
 
@@ -295,7 +188,7 @@ def encode_alerts(items: Sequence[Alert]) -> bytes:
             "party_type": a.party_type.value,
             "party": a.party,
             "kind": a.kind.value,
-            "at": (a.at - _EPOCH) // _US,
+            "at": micros(a.at),
             "threshold": a.threshold,
             "reason": a.reason,
             "details": [{"key": k, "value": v} for k, v in a.details],
@@ -309,9 +202,9 @@ def decode_alerts(data: bytes) -> list[Alert]:
     return [
         Alert(
             r["alert_id"],
-            _member(_PARTY_TYPES, r["party_type"], "party_type"),
+            member(PARTY_TYPES, r["party_type"], "party_type"),
             r["party"],
-            _member(_ALERT_KINDS, r["kind"], "alert kind"),
+            member(_ALERT_KINDS, r["kind"], "alert kind"),
             r["at"],
             r["threshold"],
             r["reason"],
@@ -332,7 +225,7 @@ def encode_dead_letter(letter: DeadLetter) -> bytes:
             "reason": letter.reason,
             "detail": letter.detail,
             "payload": letter.payload,
-            "at": (letter.at - _EPOCH) // _US,
+            "at": micros(letter.at),
         },
     )
 
@@ -353,5 +246,5 @@ def decode_catalog_file(data: bytes) -> CatalogFile:
     path = PurePosixPath(r["path"])
     if not r["path"] or path.is_absolute() or ".." in path.parts or "\\" in r["path"]:
         raise DecodeError("bad_value", f"catalog path {r['path']!r} leaves the catalog directory")
-    _at_least(r["files"], 1, "files")
+    at_least(r["files"], 1, "files")
     return CatalogFile(**r)

@@ -30,11 +30,17 @@ POSTING = Posting(
     "c1/customer/acme", PartyType.CUSTOMER, "acme", -1_500, "EUR", PostingKind.CALL, AT
 )
 
+
+def _ticks_first(items: list[PartyWork | Tick]) -> list[PartyWork | Tick]:
+    """Work items as a work message reads back: its ticks, then its work, each in order."""
+    return sorted(items, key=lambda item: isinstance(item, PartyWork))
+
+
 Encode = Callable[[Any], bytes]
 Decode = Callable[[bytes], Any]
 ROUND_TRIPS: list[tuple[str, st.SearchStrategy[Any], Encode, Decode]] = [
     ("cdr.RawBatch", gen.raw_events, codec.encode_raw, codec.decode_raw),
-    ("cdr.WorkBatch", gen.work_items, codec.encode_work, codec.decode_work),
+    ("cdr.WorkBatch", gen.work_items.map(_ticks_first), codec.encode_work, codec.decode_work),
     ("cdr.RatedBatch", st.lists(gen.rated, max_size=5), codec.encode_rated, codec.decode_rated),
     (
         "cdr.PostingBatch",
@@ -120,13 +126,27 @@ def test_raw_batch_keeps_order_of_mixed_events() -> None:
 
 
 def test_work_items_with_and_without_posting_or_usage() -> None:
+    later = AT + timedelta(seconds=5)
     items: list[PartyWork | Tick] = [
         PartyWork(4, 0, "acme", POSTING, Usage(AT, 61, "c1")),
-        PartyWork(4, 1, "acme", POSTING),
-        PartyWork(5, 0, "carrier-a", None, Usage(AT, 0, "c2")),
+        Tick(4, source=1),
+        PartyWork(4, 1, "acme", dataclasses.replace(POSTING, posting_id="p2", at=later)),
+        PartyWork(5, 0, "carrier-a", None, Usage(later, 0, "c2")),
+        PartyWork(6, 0, "carrier-a"),
         Tick(5, source=0),
     ]
-    assert codec.decode_work(codec.encode_work(items)) == items
+    back = codec.decode_work(codec.encode_work(items))
+    assert back == [items[1], items[5], items[0], items[2], items[3], items[4]]
+
+
+def test_work_columns_whose_counts_disagree_are_refused() -> None:
+    data = codec.encode_work([PartyWork(4, 0, "acme", POSTING), PartyWork(5, 0, "acme")])
+    record = framing.read("cdr.WorkBatch", data)
+    record["posted"] = [True, True]  # two pieces with a posting, one posting written
+    with pytest.raises(DecodeError) as caught:
+        codec.decode_work(framing.write("cdr.WorkBatch", record))
+    assert caught.value.reason == "bad_value"
+    assert "posting_id 1" in caught.value.detail and "(expected 2)" in caught.value.detail
 
 
 def test_empty_batches() -> None:

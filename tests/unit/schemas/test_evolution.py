@@ -169,3 +169,33 @@ def test_a_time_out_of_range_in_a_v2_batch_is_bad_value() -> None:
     with pytest.raises(DecodeError) as caught:
         codec.decode_postings(framing.write("cdr.PostingBatch", record))
     assert caught.value.reason == "bad_value" and "out of range" in caught.value.detail
+
+
+def test_a_v2_work_message_reads_as_the_same_work_as_v3_writes() -> None:
+    from pipeline.engine.events import Origin, PartyWork
+    from pipeline.limits.daily import Usage
+
+    v2 = framing.versions("cdr.WorkBatch")[1]
+    posting = {
+        **V1_POSTING,
+        "party_type": "provider",
+        "party": "carrier-a",
+        "kind": "provider_call",
+    }
+    usage = {"start": AT, "seconds": 61, "cause": "c1"}
+    work = {"seq": 3, "sub": 1, "party": "carrier-a", "posting": ("cdr.Posting", posting)}
+    items = [
+        ("cdr.PartyWork", {**work, "usage": ("cdr.Usage", usage)}),
+        ("cdr.Tick", {"watermark": 3, "source": 0}),
+    ]
+    record = {"items": items, "origin_partition": 1, "origin_offset": 9}
+    old = codec.read_work(framing.write("cdr.WorkBatch", record, schema=v2))
+
+    assert old.origin == Origin(1, 9)
+    assert old.items[1] == Tick(3, 0)
+    piece = old.items[0]
+    assert isinstance(piece, PartyWork) and piece.usage == Usage(AT, 61, "c1")
+    assert piece.posting is not None and piece.posting.amount == -2_500
+    new = codec.encode_work(old.items, old.origin)
+    assert new[2:10] == framing.CURRENT["cdr.WorkBatch"].fingerprint != v2.fingerprint
+    assert codec.read_work(new) == ([old.items[1], piece], Origin(1, 9))

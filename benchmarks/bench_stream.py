@@ -84,7 +84,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     add_data_arguments(parser)
     parser.add_argument("--rate", type=float, default=0, help="CDRs/s to send (0: flat out)")
-    parser.add_argument("--chunk", type=int, default=2_000, help="CDRs per send call")
+    parser.add_argument(
+        "--chunk",
+        type=int,
+        default=0,
+        help="CDRs per send call (default: the producer's own, CDR_PRODUCE_BATCH per partition)",
+    )
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
     args = parser.parse_args()
     root = data(args)
@@ -98,6 +103,7 @@ def main() -> None:
         CDR_WORKER_DATA_DIR=f"/tmp/{name}",
     )
     settings = Settings.from_env(env)
+    args.chunk = args.chunk or settings.produce_batch * settings.partitions
     catalog, events = prepare(settings, root)
     workers = [
         start_worker(

@@ -78,11 +78,11 @@ class Settings:
     worker_data_dir: Path = Path(".local/worker")
     sink_batch_rows: int = 20_000
     sink_flush_seconds: float = 0.5
-    produce_batch: int = 500
+    produce_batch: int = 2000
     metrics_port: int = 9108
     metrics_refresh_seconds: float = 15.0
     session_timeout_seconds: float = 30.0
-    raw_buffer_messages: int = 4096
+    raw_buffer_messages: int = 1024
     fetch_partition_bytes: int = 8_000_000
     catalog_dir: Path | None = None
 
@@ -216,7 +216,7 @@ _CHECK: dict[str, Callable[[Any], str | None]] = {
     "app_id": _matches(_NAME, "letters, digits, '.', '_' or '-'", 200),
     "sink_batch_rows": _range(1, 1_000_000),
     "sink_flush_seconds": lambda v: None if 0 < v <= 3600 else f"{v} is not in (0, 3600]",
-    "produce_batch": _range(1, 100_000),
+    "produce_batch": _range(1, 5_000),
     "metrics_port": _PORT,
     "metrics_refresh_seconds": lambda v: None if 0 < v <= 3600 else f"{v} is not in (0, 3600]",
     "session_timeout_seconds": _range(6, 300),

@@ -11,7 +11,7 @@ the same `DecodeError` reasons, so the sink and the decoders refuse alike.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -38,6 +38,10 @@ POSTING_FIELDS = (
 BALANCE_FIELDS = ("party_type", "party", "balance", "currency", "blocked", "at", "version")
 _STATUSES = frozenset({"rated", "unrated"})
 E = TypeVar("E", bound=enum.Enum)
+T = TypeVar("T")
+# under the broker's default message.max.bytes (1,048,588) with room for the record's
+# headers: an output message of a large raw batch is split to stay below it
+MESSAGE_BYTES = 900_000
 PARTY_TYPES = {member.value: member for member in PartyType}
 POSTING_KINDS = {member.value: member for member in PostingKind}
 
@@ -65,6 +69,19 @@ def member(table: dict[str, E], value: str, what: str) -> E:
 
 def _by_field(items: Sequence[Any], names: Sequence[str]) -> Columns:
     return {name: [getattr(item, name) for item in items] for name in names}
+
+
+def sized(
+    encode: Callable[[Sequence[T]], bytes], items: Sequence[T], limit: int = MESSAGE_BYTES
+) -> list[bytes]:
+    """`items` encoded as one message, or as several of at most `limit` bytes each, in
+    order, split in halves while a message is larger (a single line over `limit` is
+    still one message)."""
+    data = encode(items)
+    if len(data) <= limit or len(items) < 2:
+        return [data]
+    half = len(items) // 2
+    return sized(encode, items[:half], limit) + sized(encode, items[half:], limit)
 
 
 def _write(name: str, columns: Columns) -> bytes:

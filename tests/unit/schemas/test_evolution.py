@@ -8,14 +8,16 @@ from typing import Any
 
 import pytest
 
+from pipeline.catalog.model import PartyType
 from pipeline.cdrs.model import Defect, RawCdr
 from pipeline.engine.events import BalanceSnapshot, Sequenced, Tick
 from pipeline.engine.records import RatedCdr
-from pipeline.ledger.postings import Posting
+from pipeline.ledger.postings import Posting, PostingKind
 from pipeline.schemas import batches, codec, columns, framing
 from pipeline.schemas.framing import DecodeError
 
 AT = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
+POSTING = Posting("c1/customer/acme", PartyType.CUSTOMER, "acme", -1, "EUR", PostingKind.CALL, AT)
 V1_CDR = {
     "cdr_id": "c1",
     "account": "1000",
@@ -138,13 +140,7 @@ def test_a_v1_output_batch_reads_as_the_same_records_and_columns_as_v2(
 
 
 def test_a_v2_batch_with_columns_of_different_lengths_is_refused() -> None:
-    posting = codec.decode_postings(
-        framing.write(
-            "cdr.PostingBatch",
-            {"items": [V1_POSTING]},
-            schema=framing.versions("cdr.PostingBatch")[0],
-        )
-    )[0]
+    posting = POSTING
     record = framing.read("cdr.PostingBatch", codec.encode_postings([posting, posting]))
     record["amount"].pop()  # a line without its amount: refused, not silently cut
     data = framing.write("cdr.PostingBatch", record)
@@ -199,3 +195,17 @@ def test_a_v2_work_message_reads_as_the_same_work_as_v3_writes() -> None:
     new = codec.encode_work(old.items, old.origin)
     assert new[2:10] == framing.CURRENT["cdr.WorkBatch"].fingerprint != v2.fingerprint
     assert codec.read_work(new) == ([old.items[1], piece], Origin(1, 9))
+
+
+def test_a_large_output_is_split_into_messages_under_the_limit_in_order() -> None:
+    lines = [replace(POSTING, posting_id=f"c{i}/customer/acme") for i in range(1_000)]
+    whole = codec.encode_postings(lines)
+
+    parts = batches.sized(codec.encode_postings, lines, limit=len(whole) // 3)
+
+    assert len(parts) == 4 and all(len(part) <= len(whole) // 3 for part in parts)
+    assert [p for part in parts for p in codec.decode_postings(part)] == lines
+    assert batches.sized(codec.encode_postings, lines) == [whole]  # under the default limit
+    assert batches.sized(codec.encode_postings, lines[:1], limit=10) == [
+        codec.encode_postings(lines[:1])
+    ]  # one line over the limit still goes, as one message

@@ -11,16 +11,11 @@ per CDR) and `bench_stream` on the same data: `python -m benchmarks.bench_floor`
 
 from __future__ import annotations
 
-import argparse
-import os
 import time
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import Consumer
-
-from benchmarks.bench_stream import add_data_arguments, data, prepare
+from benchmarks.bench_passthrough import raw_run
 from pipeline.catalog.model import Catalog
 from pipeline.cdrs.model import RawCdr
 from pipeline.engine import serialize
@@ -29,7 +24,6 @@ from pipeline.engine.events import Sequenced
 from pipeline.engine.records import Payment
 from pipeline.kafka.produce import EventProducer, run_base
 from pipeline.schemas.codec import decode_raw
-from pipeline.settings import Settings
 from pipeline.warehouse.ddl import TABLES
 from pipeline.warehouse.server import ServerWarehouse
 
@@ -72,26 +66,10 @@ def _columns(names: tuple[str, ...], rows: list[tuple[Any, ...]]) -> dict[str, l
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    add_data_arguments(parser)
-    args = parser.parse_args()
-    root = data(args)
-    name = f"floor{uuid.uuid4().hex[:8]}"
-    env = dict(os.environ, CDR_TOPIC_PREFIX=name, CDR_CLICKHOUSE_DATABASE=name)
-    settings = Settings.from_env(env)
-    catalog, events = prepare(settings, root)
+    settings, catalog, events, consumer = raw_run("floor", __doc__)
     rows = outputs(catalog, events, 1)
     rated_names = TABLES["rated_cdrs"].column_names()
     posting_names = TABLES["postings"].column_names()
-    consumer = Consumer(
-        {
-            "bootstrap.servers": settings.kafka_brokers,
-            "group.id": name,
-            "auto.offset.reset": "earliest",
-            "enable.auto.commit": False,
-        }
-    )
-    consumer.subscribe([f"{name}.raw"])
     began = time.time()
     EventProducer(settings, catalog).send(events, run_base())
     cdrs = postings = 0

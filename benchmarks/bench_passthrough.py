@@ -13,22 +13,26 @@ import uuid
 from confluent_kafka import Consumer
 
 from benchmarks.bench_stream import add_data_arguments, data, prepare
+from pipeline.catalog.model import Catalog
 from pipeline.cdrs.model import RawCdr
 from pipeline.engine import serialize
 from pipeline.engine.events import Sequenced
-from pipeline.engine.records import unrated
+from pipeline.engine.records import Payment, unrated
 from pipeline.kafka.produce import EventProducer, run_base
 from pipeline.schemas.codec import decode_raw
 from pipeline.settings import Settings
 from pipeline.warehouse.server import ServerWarehouse
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def raw_run(
+    kind: str, description: str | None
+) -> tuple[Settings, Catalog, list[RawCdr | Payment], Consumer]:
+    """A benchmark run of its own (topics, database): its settings, the catalog and CDRs
+    of the arguments' data, and a consumer of its raw topic from the start."""
+    parser = argparse.ArgumentParser(description=description)
     add_data_arguments(parser)
-    args = parser.parse_args()
-    root = data(args)
-    name = f"pass{uuid.uuid4().hex[:8]}"
+    root = data(parser.parse_args())
+    name = f"{kind}{uuid.uuid4().hex[:8]}"
     env = dict(os.environ, CDR_TOPIC_PREFIX=name, CDR_CLICKHOUSE_DATABASE=name)
     settings = Settings.from_env(env)
     catalog, events = prepare(settings, root)
@@ -41,6 +45,11 @@ def main() -> None:
         }
     )
     consumer.subscribe([f"{name}.raw"])
+    return settings, catalog, events, consumer
+
+
+def main() -> None:
+    settings, catalog, events, consumer = raw_run("pass", __doc__)
     began = time.time()
     EventProducer(settings, catalog).send(events, run_base())
     inserted = 0

@@ -45,7 +45,7 @@ def main() -> None:
             flush=True,
         )
         for line in output.splitlines():
-            if line.startswith(("latency", f"{workers} worker")):
+            if line.startswith(("latency", f"{workers} worker", "rated lines alone")):
                 print(f"    {line}")
 
 

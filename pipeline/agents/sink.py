@@ -14,7 +14,8 @@ from pipeline.kafka.gaps import FetchedMessage
 from pipeline.kafka.progress import Progress, plan
 from pipeline.kafka.stalls import StallWatch
 from pipeline.schemas import columns
-from pipeline.schemas.columns import Columns, Reader
+from pipeline.schemas.batches import Columns
+from pipeline.schemas.columns import Reader
 from pipeline.warehouse.offsets import TABLE as OFFSETS
 from pipeline.warehouse.offsets import offset_columns, stored_offsets
 from pipeline.warehouse.summary import blocked_counts

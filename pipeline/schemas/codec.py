@@ -37,11 +37,12 @@ from pipeline.schemas.batches import encode_postings as encode_postings
 from pipeline.schemas.batches import encode_rated as encode_rated
 from pipeline.schemas.framing import DecodeError as DecodeError
 from pipeline.schemas.framing import read, write
+from pipeline.schemas.work import WORK as WORK
 from pipeline.schemas.work import decode_work as decode_work
 from pipeline.schemas.work import encode_work as encode_work
 from pipeline.schemas.work import read_work as read_work
 
-RAW, WORK, ALERTS = "cdr.RawBatch", "cdr.WorkBatch", "cdr.AlertBatch"
+RAW, ALERTS = "cdr.RawBatch", "cdr.AlertBatch"
 DEAD_LETTER, CATALOG_FILE = "cdr.DeadLetter", "cdr.CatalogFile"
 # A record in a union is written as fastavro's (name, record) tuple: without the name,
 # fastavro validates the whole record against each branch to choose one (3x slower).

@@ -12,21 +12,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any
 
-from pipeline.catalog.model import PartyType
 from pipeline.engine.serialize import UINT32_MAX
 from pipeline.ledger.alerts import AlertKind
-from pipeline.ledger.postings import PostingKind
-from pipeline.schemas.batches import balance_columns, posting_columns, rated_columns
+from pipeline.schemas.batches import (
+    PARTY_TYPES,
+    POSTING_KINDS,
+    Columns,
+    balance_columns,
+    posting_columns,
+    rated_columns,
+)
 from pipeline.schemas.codec import ALERTS
 from pipeline.schemas.framing import DecodeError, read
 
-Columns = dict[str, list[Any]]
 # how a sink turns one message into its table's columns (and the rated calls' end times)
 Reader = Callable[[bytes, int], tuple[Columns, list[float]]]
-_PARTY_TYPES = frozenset(t.value for t in PartyType)
-_POSTING_KINDS = frozenset(k.value for k in PostingKind)
+_PARTY_TYPES = frozenset(PARTY_TYPES)
+_POSTING_KINDS = frozenset(POSTING_KINDS)
 _ALERT_KINDS = frozenset(k.value for k in AlertKind)
 _RATED_AS_IS = (
     "cdr_id",

@@ -13,6 +13,7 @@ import uuid
 from confluent_kafka import Consumer
 
 from benchmarks.bench_stream import add_data_arguments, data, prepare
+from benchmarks.scratch import remove_at_exit
 from pipeline.catalog.model import Catalog
 from pipeline.cdrs.model import RawCdr
 from pipeline.engine import serialize
@@ -35,6 +36,7 @@ def raw_run(
     name = f"{kind}{uuid.uuid4().hex[:8]}"
     env = dict(os.environ, CDR_TOPIC_PREFIX=name, CDR_CLICKHOUSE_DATABASE=name)
     settings = Settings.from_env(env)
+    remove_at_exit(name, settings)
     catalog, events = prepare(settings, root)
     consumer = Consumer(
         {

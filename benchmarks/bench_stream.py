@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 from benchmarks.generate import write_catalog, write_cdrs
+from benchmarks.scratch import remove_at_exit
 from pipeline.catalog.model import Catalog
 from pipeline.cdrs.model import RawCdr
 from pipeline.cdrs.readers import read_cdrs
@@ -107,6 +108,7 @@ def main() -> None:
         CDR_WORKER_DATA_DIR=f"/tmp/{name}",
     )
     settings = Settings.from_env(env)
+    remove_at_exit(name, settings)
     args.chunk = args.chunk or settings.produce_batch * settings.partitions
     catalog, events = prepare(settings, root)
     workers = [

@@ -12,7 +12,8 @@ from confluent_kafka.admin import AdminClient
 from pipeline.settings import Settings
 from pipeline.warehouse.server import ServerWarehouse
 
-KEEP = "CDR_BENCH_KEEP"  # set to 1 to keep a run's topics and database for a look
+# 1 keeps a run's topics and database for a look (not CDR_: settings refuse unknown ones)
+KEEP = "BENCH_KEEP"
 
 
 def remove_at_exit(name: str, settings: Settings) -> None:

@@ -19,10 +19,11 @@ from pipeline.catalog.loader import load_catalog
 from pipeline.catalog.model import Catalog, PartyType
 from pipeline.cdrs.readers import read_cdrs
 from pipeline.engine.commits import CommittedTable
-from pipeline.engine.events import Origin, Sequenced, Tick
+from pipeline.engine.events import Origin
 from pipeline.engine.ordering import time_order
-from pipeline.engine.routing import Router, partition_of
+from pipeline.engine.routing import Router
 from pipeline.engine.stages import PartyStage, RatingStage, StageOutput
+from pipeline.kafka.produce import raw_chunks
 from pipeline.schemas import codec, columns
 from pipeline.settings import Settings
 
@@ -45,15 +46,10 @@ class Clock:
 def raw_messages(catalog: Catalog, root: Any, partitions: int, batch: int) -> list[list[bytes]]:
     """The raw messages `EventProducer.send` writes, by partition."""
     events = time_order(list(read_cdrs(root / "cdrs.csv")), [])
-    router = Router(catalog)
     out: list[list[bytes]] = [[] for _ in range(partitions)]
-    pending: dict[int, list[Sequenced | Tick]] = defaultdict(list)
-    for seq, event in enumerate(events):
-        pending[partition_of(router.key(event), partitions)].append(Sequenced(seq, event))
-        if (seq + 1) % (batch * partitions) == 0 or seq == len(events) - 1:
-            for partition in range(partitions):
-                items = pending.pop(partition, [])
-                out[partition].append(codec.encode_raw([*items, Tick(seq)]))
+    for _, messages in raw_chunks(events, 0, Router(catalog), partitions, batch):
+        for partition, items in enumerate(messages):
+            out[partition].append(codec.encode_raw(items))
     return out
 
 
@@ -71,9 +67,10 @@ def main() -> None:
     tables = {name: CommittedTable({}) for name in ("rating", "resellers", "providers")}
     rating = RatingStage(catalog, partitions, tables["rating"].get, tables["rating"].scan)
     parties = {
-        role: PartyStage(catalog, kind, partitions, t.get, t.scan, codec.read_work)
+        role: PartyStage(
+            catalog, kind, partitions, tables[role].get, tables[role].scan, codec.read_work
+        )
         for role, kind in (("resellers", PartyType.RESELLER), ("providers", PartyType.PROVIDER))
-        for t in (tables[role],)
     }
     offsets: Counter[tuple[str, int]] = Counter()
     outputs: dict[str, list[bytes]] = defaultdict(list)

@@ -145,9 +145,10 @@ class _Sink:
     async def _insert(self, db: SinkWarehouse, batch: Columns, lag_ends: list[float]) -> None:
         """Insert a batch's rows (none: nothing), retried until the warehouse has them."""
         if rows := _rows(batch):
-            batch_rows = self.p.settings.sink_batch_rows
-            args = (db.insert_columns, self.table, batch, batch_rows)
-            await _until_done(self.p, self.table, "insert", *args)
+            limit = self.p.settings.sink_batch_rows
+            await _until_done(
+                self.p, self.table, "insert", db.insert_columns, self.table, batch, limit
+            )
             self.p.metrics.sink(self.table, rows, lag_ends)
 
     async def _write(self, events: Sequence[Any]) -> None:

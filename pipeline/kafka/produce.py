@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -69,37 +68,47 @@ class EventProducer:
     def send(
         self, events: Iterable[RawCdr | Payment | Opening], base: int, progress: tqdm | None = None
     ) -> int:
-        pending: dict[int, list[Sequenced | Tick]] = defaultdict(list)
-        chunk = self.batch * self.partitions
         count = 0
-        for count, event in enumerate(events, start=1):
-            seq = base + count - 1
-            partition = partition_of(self.router.key(event), self.partitions)
-            pending[partition].append(Sequenced(seq, event))
-            if count % chunk == 0:
-                self._flush(pending, seq)
-                if progress is not None:
-                    progress.update(chunk)
-        self._flush(pending, base + count - 1)
-        if progress is not None:
-            progress.update(count % chunk)
+        for size, messages in raw_chunks(events, base, self.router, self.partitions, self.batch):
+            for partition, items in enumerate(messages):
+                self.producer.produce(
+                    self.topic,
+                    value=encode_raw(items),
+                    partition=partition,
+                    on_delivery=self._delivered,
+                )
+                self.producer.poll(0)
+            count += size
+            if progress is not None:
+                progress.update(size)
         remaining = self.producer.flush(60)
         if remaining or self.failures:
             problems = "; ".join(self.failures[:3]) or f"{remaining} messages not delivered"
             raise RuntimeError(f"sending to {self.topic} failed: {problems}")
         return count
 
-    def _flush(self, pending: dict[int, list[Sequenced | Tick]], watermark: int) -> None:
-        for partition in range(self.partitions):
-            items = pending.pop(partition, [])
-            items.append(Tick(watermark))
-            self.producer.produce(
-                self.topic,
-                value=encode_raw(items),
-                partition=partition,
-                on_delivery=self._delivered,
-            )
-            self.producer.poll(0)
+
+def raw_chunks(
+    events: Iterable[RawCdr | Payment | Opening],
+    base: int,
+    router: Router,
+    partitions: int,
+    batch: int,
+) -> Iterator[tuple[int, list[list[Sequenced | Tick]]]]:
+    """The raw topic's messages for `events` numbered from `base`: per chunk of `batch`
+    events a partition, one message per partition ending with a tick of the chunk's last
+    seq, then a last chunk (ticks alone if the events ended on a chunk's edge). Yields
+    each chunk's number of events and its messages' items by partition."""
+    pending: list[list[Sequenced | Tick]] = [[] for _ in range(partitions)]
+    chunk = batch * partitions
+    count = 0
+    for count, event in enumerate(events, start=1):
+        seq = base + count - 1
+        pending[partition_of(router.key(event), partitions)].append(Sequenced(seq, event))
+        if count % chunk == 0:
+            yield chunk, [[*items, Tick(seq)] for items in pending]
+            pending = [[] for _ in range(partitions)]
+    yield count % chunk, [[*items, Tick(base + count - 1)] for items in pending]
 
 
 def openings(catalog: Catalog) -> list[Opening]:

@@ -143,7 +143,9 @@ class Pipeline:
             rating, resellers, providers = (
                 self.state[name] for name in ("rating", "resellers", "providers")
             )
-            self.rating = RatingStage(catalog, partitions, rating.get, rating.scan)
+            self.rating = RatingStage(
+                catalog, partitions, rating.get, rating.scan, self.settings.replay_window_days
+            )
             self.resellers = PartyStage(
                 catalog, PartyType.RESELLER, partitions, resellers.get, resellers.scan, read_work
             )

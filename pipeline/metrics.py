@@ -40,6 +40,11 @@ class Metrics:
             ["agent"],
             registry=r,
         )
+        self.too_late = Counter(
+            "cdr_pipeline_cdrs_too_late_total",
+            "CDRs dead-lettered as older than the replay window (CDR_REPLAY_WINDOW_DAYS).",
+            registry=r,
+        )
         self.retention_gaps = Counter(
             "cdr_pipeline_retention_gaps_total",
             "Times a stage found input deleted by retention before it was processed.",
@@ -143,6 +148,8 @@ class Metrics:
         self.batch_seconds.labels(agent).observe(seconds)
         if out.duplicates:
             self.duplicates.labels(agent).inc(out.duplicates)
+        if out.too_late:
+            self.too_late.inc(out.too_late)
         if out.rated:
             self._rated(out.rated)
         if out.alerts:

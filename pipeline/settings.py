@@ -84,6 +84,7 @@ class Settings:
     session_timeout_seconds: float = 30.0
     raw_buffer_messages: int = 4096
     fetch_partition_bytes: int = 8_000_000
+    replay_window_days: int = 35
     catalog_dir: Path | None = None
 
     def __post_init__(self) -> None:
@@ -172,6 +173,7 @@ _PARSE: dict[str, Callable[[str], Any]] = {
     "session_timeout_seconds": _real,
     "raw_buffer_messages": _whole,
     "fetch_partition_bytes": _whole,
+    "replay_window_days": _whole,
     "catalog_dir": _optional_path,
 }
 
@@ -222,6 +224,7 @@ _CHECK: dict[str, Callable[[Any], str | None]] = {
     "session_timeout_seconds": _range(6, 300),
     "raw_buffer_messages": _range(1, 4096),
     "fetch_partition_bytes": _range(65_536, 64 * 1024 * 1024),
+    "replay_window_days": _range(0, 36_500),
 }
 
 

@@ -29,25 +29,42 @@ class SeenIds(MutableMapping[str, bool]):
     against the exact ids, read back from the stored entries the first time it is
     needed and kept while repeats go on (a file produced twice), then dropped again.
     The answer is always exact; only its cost depends on the fingerprints.
+
+    Ids added while `day` is set are stored by that day, `s|<partition>|<seq>|<day>`, and
+    `expire` forgets a partition's days before a cutoff, from memory and from the table
+    (`pipeline/engine/window.py`). Ids added with no day (payments, openings, or any id
+    when no replay window is set) are stored under `s|<partition>|<seq>` for good.
     """
 
-    __slots__ = ("_batch", "_buckets", "_exact", "_loaded", "_quiet", "_scan", "partition")
+    __slots__ = (
+        "_batch",
+        "_buckets",
+        "_exact",
+        "_expired",
+        "_loaded",
+        "_quiet",
+        "_scan",
+        "day",
+        "partition",
+    )
 
     def __init__(self, scan: Scan | None = None) -> None:
         self._buckets: list[array[int] | None] = [None] * (1 << _BUCKET_BITS)
-        self._batch: list[str] = []  # ids added since the last `take_new`, in order
+        self._batch: dict[str | None, list[str]] = {}  # ids added since `take_new`, by day
         self._exact: set[str] | None = None if scan else set()  # confirmed ids, when held
         self._quiet = 0
         self._loaded: set[int] = set()
+        self._expired: dict[int, str] = {}  # partition -> days before this are forgotten
         self._scan = scan
         self.partition = 0
+        self.day: str | None = None  # the day ids added now are kept under; None: for good
 
     def use_partition(self, partition: int) -> None:
         """Work on `partition` next; its stored ids are loaded on first use."""
         self.partition = partition
         if partition not in self._loaded:
             self._loaded.add(partition)
-            for ids in self._stored(partition):
+            for _, _, ids in self._entries(partition):
                 for cdr_id in ids:
                     self._add_fingerprint(_fingerprint(cdr_id))
                 if self._exact is not None:
@@ -81,7 +98,7 @@ class SeenIds(MutableMapping[str, bool]):
             if at < len(bucket) and bucket[at] == fingerprint and key in self._confirmed():
                 return
             bucket.insert(at, fingerprint)
-        self._batch.append(key)
+        self._batch.setdefault(self.day, []).append(key)
         if self._exact is not None:
             self._exact.add(key)
 
@@ -95,38 +112,79 @@ class SeenIds(MutableMapping[str, bool]):
         return len(self._confirmed())
 
     def take_new(self, seq: int) -> dict[str, bytes]:
-        """The table entry for the ids added since the last call (none if nothing new)."""
+        """The table entries for the ids added since the last call, one per day."""
         if self._exact is not None and self._scan is not None:
             self._quiet += 1
             if self._quiet > _QUIET_BATCHES:
                 self._exact = None
-        if not self._batch:
+        entries: dict[str, bytes] = {}
+        for day, ids in self._batch.items():
+            if day is None:
+                entries[_entry_key(self.partition, seq, None)] = json.dumps(ids).encode()
+            else:
+                stored = {"day": day, "seq": seq, "ids": ids}
+                entries[_entry_key(self.partition, seq, day)] = json.dumps(stored).encode()
+        self._batch = {}
+        return entries
+
+    def expire(self, before: str) -> dict[str, None]:
+        """Forget this partition's ids kept under days before `before` (`2026-03-20`):
+        their fingerprints now, their stored entries with the deletions returned (to be
+        written with the batch's other state). Ids not stored yet are left for the next
+        cutoff; each cutoff is worked out once."""
+        partition = self.partition
+        if self._scan is None or self._expired.get(partition, "") >= before:
             return {}
-        entry = {f"s|{self.partition}|{seq:020d}": json.dumps(self._batch).encode()}
-        self._batch = []
-        return entry
+        self._expired[partition] = before
+        gone: dict[str, None] = {}
+        for day, seq, ids in self._entries(partition):
+            if day is None or day >= before:
+                continue
+            gone[_entry_key(partition, seq, day)] = None
+            for cdr_id in ids:
+                self._drop_fingerprint(_fingerprint(cdr_id))
+        if gone:
+            self._exact = None  # read again when next needed (an id may be in two partitions)
+        return gone
 
     def forget(self) -> None:
         self._buckets = [None] * (1 << _BUCKET_BITS)
         self._batch.clear()
         self._exact = None if self._scan else set()
         self._loaded.clear()
+        self._expired.clear()
 
     def _confirmed(self) -> set[str]:
         """The exact ids: the stored ones of every loaded partition, and this batch's."""
         self._quiet = 0
         if self._exact is None:
-            exact = set(self._batch)
+            exact = {cdr_id for ids in self._batch.values() for cdr_id in ids}
             for partition in self._loaded:
-                for ids in self._stored(partition):
+                for _, _, ids in self._entries(partition):
                     exact.update(ids)
             self._exact = exact
         return self._exact
 
-    def _stored(self, partition: int) -> Iterator[list[str]]:
+    def _entries(self, partition: int) -> Iterator[tuple[str | None, int, list[str]]]:
+        """(day, seq, ids) of each stored entry; entries kept for good have no day (and
+        their seq, not needed, is given as 0)."""
         for value in self._scan(f"s|{partition}|") if self._scan else ():
-            ids: list[str] = json.loads(value)
-            yield ids
+            stored = json.loads(value)
+            if isinstance(stored, list):
+                yield None, 0, stored
+            else:
+                yield stored["day"], stored["seq"], stored["ids"]
+
+    def _drop_fingerprint(self, fingerprint: int) -> None:
+        where = (fingerprint >> _SHIFT) & _MASK
+        bucket = self._buckets[where]
+        if bucket is None:
+            return
+        at = bisect_left(bucket, fingerprint)
+        if at < len(bucket) and bucket[at] == fingerprint:
+            del bucket[at]
+            if not bucket:
+                self._buckets[where] = None
 
     def _add_fingerprint(self, fingerprint: int) -> None:
         where = (fingerprint >> _SHIFT) & _MASK
@@ -135,3 +193,8 @@ class SeenIds(MutableMapping[str, bool]):
             self._buckets[where] = array("q", (fingerprint,))
         else:
             insort(bucket, fingerprint)
+
+
+def _entry_key(partition: int, seq: int, day: str | None) -> str:
+    key = f"s|{partition}|{seq:020d}"
+    return key if day is None else f"{key}|{day}"

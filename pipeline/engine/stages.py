@@ -33,6 +33,7 @@ from pipeline.engine.records import Payment, RatedCdr
 from pipeline.engine.routing import partition_of
 from pipeline.engine.seen import Scan, SeenIds
 from pipeline.engine.tracked import TrackedDict
+from pipeline.engine.window import ReplayWindow, day_of
 from pipeline.ledger.alerts import Alert
 from pipeline.ledger.balances import BalanceState
 from pipeline.ledger.packages import PackageUsage
@@ -62,6 +63,7 @@ class StageOutput:
     applied: list[PartyWork] = field(default_factory=list)  # work released and applied
     state: dict[str, bytes | None] = field(default_factory=dict)
     duplicates: int = 0
+    too_late: int = 0  # CDRs dead-lettered as too late to tell from a repeat
 
 
 class _Store:
@@ -168,16 +170,24 @@ class RatingStage(_Stage):
         partitions: int,
         load: Load | None = None,
         scan: Scan | None = None,
+        replay_window_days: int = 0,
     ) -> None:
         owns = frozenset({PartyType.CUSTOMER, PartyType.ACCOUNT})
         super().__init__(catalog, owns, load, scan)
         self.partitions = partitions
+        self.window = ReplayWindow(replay_window_days, load)
+
+    def forget(self) -> None:
+        super().forget()
+        self.window.forget()
 
     def process(self, partition: int, events: Sequence[Sequenced | Tick]) -> StageOutput:
         out = StageOutput()
-        self.store.seen.use_partition(partition)
+        seen, window = self.store.seen, self.window
+        seen.use_partition(partition)
         last_seq, last_at = -1, EPOCH
         watermark = -1
+        late: list[RawCdr] = []
         for item in events:
             if isinstance(item, Tick):
                 watermark = max(watermark, item.watermark)
@@ -186,12 +196,19 @@ class RatingStage(_Stage):
             last_seq = item.seq
             try:
                 if isinstance(event, RawCdr):
+                    if window.too_late(partition, event.start):
+                        late.append(event)
+                        continue
+                    seen.day = window.day(partition, event.start)
                     outcome = self.book.rate(event)
+                    window.rated(partition, event.start, item.seq)
                     last_at = event.start or last_at
                 elif isinstance(event, Payment):
+                    seen.day = None
                     outcome = self.book.pay(event)
                     last_at = event.at
                 else:
+                    seen.day = None
                     outcome = self._open(event)
             except PaymentError as error:
                 out.dead.append(("bad_payment", f"{_describe(event)}: {error}"))
@@ -203,7 +220,26 @@ class RatingStage(_Stage):
             for role in (RESELLERS, PROVIDERS):
                 for target in range(self.partitions):
                     out.work.setdefault((role, target), []).append(Tick(watermark, partition))
-        return self._finish(out, last_seq, last_at)
+        if late:
+            out.dead.append(("too_late", self._late(partition, late)))
+            out.too_late = len(late)
+        self._finish(out, last_seq, last_at)
+        out.state.update(window.take(partition))
+        cutoff = window.cutoff(partition)
+        if cutoff is not None:
+            out.state.update(seen.expire(day_of(cutoff)))
+        return out
+
+    def _late(self, partition: int, late: list[RawCdr]) -> str:
+        """One dead letter's detail for a message's CDRs that came too late."""
+        ids = ", ".join(cdr.cdr_id for cdr in late)
+        return (
+            f"{len(late)} CDR(s) started before {self.window.cutoff(partition)}, more than "
+            f"{self.window.days} days before the newest call rated in raw partition "
+            f"{partition}: ids that old are no longer kept, so a repeat could not be told "
+            f"from a new call and nothing was charged. If they were never billed, raise "
+            f"CDR_REPLAY_WINDOW_DAYS and produce them again. Ids: {ids}"
+        )
 
     def _open(self, event: Opening) -> Outcome:
         outcome = self.book.open_party(event.party_type, event.party)

@@ -18,6 +18,7 @@ from pipeline.engine.events import Opening, Sequenced, Tick
 from pipeline.engine.ordering import time_order
 from pipeline.engine.records import Payment
 from pipeline.engine.routing import Router, partition_of
+from pipeline.engine.window import RUN_BITS, SEQ_EPOCH
 from pipeline.kafka.catalog import publish_files, read_published
 from pipeline.kafka.errors import NoCatalogError
 from pipeline.offline.payments import read_payments
@@ -26,8 +27,6 @@ from pipeline.settings import Settings
 from pipeline.topics import TopicNames
 
 UTC_ZONE = ZoneInfo("UTC")
-SEQ_EPOCH = 1_600_000_000  # seconds; a run's events are numbered from its start time
-RUN_BITS = 20  # a million events per millisecond of start time; good for 270 years
 
 
 def run_base(now: float | None = None) -> int:

@@ -383,3 +383,78 @@ def test_poison_input_is_unrated_or_dead_lettered_and_the_worker_goes_on(
         got = wait_for_export(env, expected, tmp_path / "stream", 120, worker)
         assert worker.poll() is None
     assert_same(got, expected)
+
+
+def test_a_file_older_than_the_replay_window_is_dead_lettered_and_charges_nothing(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    """The samples span nine days and the window is two: one run still rates them all
+    (ids are forgotten as the days pass). After a June file, the March files again are
+    too late to tell from a repeat: dead-lettered with their ids, nothing charged."""
+    import json
+
+    from confluent_kafka import Consumer
+
+    from pipeline.catalog.loader import load_catalog
+    from pipeline.cdrs.model import RawCdr
+    from pipeline.engine.routing import Router, partition_of
+    from pipeline.schemas.codec import decode_dead_letter
+
+    port = free_port()
+    env = isolated_env(base_env(local_servers), tmp_path)
+    env["CDR_METRICS_PORT"] = str(port)
+    env["CDR_REPLAY_WINDOW_DAYS"] = "2"
+    june = tmp_path / "june.csv"
+    june.write_text(
+        "cdr_id,account,caller,callee,start,duration,provider\n"
+        "j-1,1000,1000,+44 20 7946 0000,2026-06-01T09:00:00Z,60,carrier-a\n"
+        "j-2,3000,3000,0033 1 4000 0000,2026-06-01T10:00:00Z,60,carrier-a\n"
+    )
+    expected = offline(tmp_path, SAMPLES / "catalog", [*SAMPLE_CDRS, str(june)], SAMPLE_ARGS)
+    catalog = load_catalog(SAMPLES / "catalog")
+    partitions = int(env.get("CDR_PARTITIONS", "4"))
+
+    def partition(account: str) -> int:
+        call = RawCdr("", account, "", "", None, None, "")
+        return partition_of(Router(catalog).cdr_key(call), partitions)
+
+    moved = {partition("1000"), partition("3000")}  # the partitions June moves on
+    late = {  # their March calls with a start
+        line["cdr_id"]
+        for line in map(json.loads, expected["rated.jsonl"])
+        if line["start"]
+        and partition(line["account"]) in moved
+        and not line["cdr_id"].startswith("j-")
+    }
+    assert len(late) >= 25
+    cli(env, "db", "migrate")
+    cli(env, "catalog", "publish", str(SAMPLES / "catalog"))
+    with running_worker(env, tmp_path / "worker.log") as worker:
+        cli(env, "produce", *SAMPLE_ARGS, *SAMPLE_CDRS)
+        cli(env, "produce", str(june))
+        assert_same(wait_for_export(env, expected, tmp_path / "stream", 120, worker), expected)
+        cli(env, "produce", *SAMPLE_ARGS, *SAMPLE_CDRS)  # March again, after June
+
+        consumer = Consumer(
+            {
+                "bootstrap.servers": local_servers.kafka_brokers,
+                "group.id": f"{env['CDR_TOPIC_PREFIX']}-check",
+                "auto.offset.reset": "earliest",
+            }
+        )
+        consumer.subscribe([f"{env['CDR_TOPIC_PREFIX']}.deadletter"])
+        dead: set[str] = set()
+        deadline = time.monotonic() + 60
+        while dead != late and time.monotonic() < deadline:
+            message = consumer.poll(1)
+            if message is None or message.error():
+                continue
+            letter = decode_dead_letter(message.value() or b"")
+            assert letter.reason == "too_late", letter.detail
+            assert "CDR_REPLAY_WINDOW_DAYS" in letter.detail
+            dead.update(letter.detail.rpartition("Ids: ")[2].split(", "))
+        consumer.close()
+        assert dead == late
+        again = wait_for_export(env, {}, tmp_path / "again", 5, worker)
+        assert_same(again, expected)  # no row added or changed, no balance moved
+        assert scrape(port)[("cdr_pipeline_cdrs_too_late_total", ())] == len(late)

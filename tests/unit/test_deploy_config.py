@@ -42,6 +42,7 @@ def test_alert_rules_cover_what_operators_must_hear() -> None:
         "CdrProviderDisabled",
         "CdrInputDeletedBeforeProcessing",
         "CdrWorkHeldBack",
+        "CdrCdrsTooLate",
     }
     known = known_metrics()
     for name, rule in alerts.items():

@@ -72,6 +72,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "CDR_SESSION_TIMEOUT_SECONDS": "8",
         "CDR_RAW_BUFFER_MESSAGES": "64",
         "CDR_FETCH_PARTITION_BYTES": "1048576",
+        "CDR_REPLAY_WINDOW_DAYS": "7",
         "CDR_CATALOG_DIR": "samples/catalog",
     }
     s = Settings.from_env(env)
@@ -92,6 +93,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         8.0,
     )
     assert (s.raw_buffer_messages, s.fetch_partition_bytes) == (64, 1_048_576)
+    assert s.replay_window_days == 7
     assert {env_name(f.name) for f in fields(Settings)} == set(env)
 
 
@@ -125,6 +127,8 @@ def test_every_error_is_reported_at_once_in_one_line() -> None:
     ("name", "value", "problem"),
     [
         ("CDR_PARTITIONS", "257", "257 is not in 1..256"),
+        ("CDR_REPLAY_WINDOW_DAYS", "-1", "-1 is not in 0..36500"),
+        ("CDR_REPLAY_WINDOW_DAYS", "7d", "'7d' is not a whole number"),
         ("CDR_PARTITIONS", "4.5", "'4.5' is not a whole number"),
         ("CDR_PARTITIONS", "", "is empty (unset it to use the default)"),
         ("CDR_CLICKHOUSE_PORT", "70000", "70000 is not in 1..65535"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ from pipeline.engine.commits import CommittedTable
 from pipeline.engine.events import BalanceSnapshot, Origin, Sequenced, Tick
 from pipeline.engine.routing import Router, partition_of
 from pipeline.engine.stages import PROVIDERS, RESELLERS, PartyStage, RatingStage, StageOutput
+from pipeline.engine.window import RUN_BITS, SEQ_EPOCH
 from pipeline.schemas.codec import encode_work, read_work
 from tests.unit.engine.test_commits import LoggedStore, restored
 from tests.unit.engine.test_stages import canonical, offline, openings, sample_events
@@ -71,11 +73,13 @@ class Warehouse:
 class Worker:
     """One worker process: stages over tables restored from the changelogs."""
 
-    def __init__(self, catalog: Catalog, partitions: int, logs: dict[str, LoggedStore]) -> None:
+    def __init__(
+        self, catalog: Catalog, partitions: int, logs: dict[str, LoggedStore], days: int
+    ) -> None:
         self.tables = {name: CommittedTable(logs[name]) for name in TABLES}
         rating, resellers, providers = (self.tables[name] for name in TABLES)
         self.stages: dict[str, Any] = {
-            "rating": RatingStage(catalog, partitions, rating.get, rating.scan),
+            "rating": RatingStage(catalog, partitions, rating.get, rating.scan, days),
             RESELLERS: PartyStage(
                 catalog, PartyType.RESELLER, partitions, resellers.get, resellers.scan, read_work
             ),
@@ -86,7 +90,7 @@ class Worker:
 
 
 def raw_messages(
-    catalog: Catalog, events: list[Any], partitions: int, chunk: int
+    catalog: Catalog, events: list[Any], partitions: int, chunk: int, base: int = 0
 ) -> dict[Topic, list[bytes | list[Any]]]:
     router = Router(catalog)
     everything = [*openings(catalog), *events]
@@ -96,22 +100,30 @@ def raw_messages(
         last = min(start + chunk, len(everything)) - 1
         for seq in range(start, last + 1):
             event = everything[seq]
-            batch[partition_of(router.key(event), partitions)].append(Sequenced(seq, event))
+            batch[partition_of(router.key(event), partitions)].append(Sequenced(base + seq, event))
         for p in range(partitions):
-            topics[("rating", p)].append([*batch[p], Tick(last)])
+            topics[("rating", p)].append([*batch[p], Tick(base + last)])
     return topics
 
 
 def run_with_crashes(
-    catalog: Catalog, events: list[Any], partitions: int, seed: int, crash_chance: float
+    catalog: Catalog,
+    events: list[Any],
+    partitions: int,
+    seed: int,
+    crash_chance: float,
+    days: int = 0,
 ) -> tuple[dict[str, list[str]], int]:
+    """With `days`, a replay window that forgets ids as the sample's five days pass."""
     rnd = random.Random(seed)
-    topics = raw_messages(catalog, events, partitions, chunk=5)
+    started = datetime(2026, 4, 1, tzinfo=UTC).timestamp()  # after the sample's calls
+    base = int((started - SEQ_EPOCH) * 1000) << RUN_BITS
+    topics = raw_messages(catalog, events, partitions, chunk=5, base=base)
     logs = {name: LoggedStore() for name in TABLES}
     flushed = dict.fromkeys(TABLES, 0)  # changelog records the broker surely has
     committed: dict[Topic, int] = defaultdict(int)
     warehouse = Warehouse()
-    worker, position, crashes = Worker(catalog, partitions, logs), dict(committed), 0
+    worker, position, crashes = Worker(catalog, partitions, logs, days), dict(committed), 0
     while True:
         ready = [t for t, messages in topics.items() if position.get(t, 0) < len(messages)]
         if not ready:
@@ -143,18 +155,20 @@ def run_with_crashes(
                 cut = rnd.randint(flushed[name], len(logs[name].log))
                 logs[name] = restored(logs[name].log[:cut])
                 flushed[name] = cut
-            worker, position = Worker(catalog, partitions, logs), dict(committed)
+            worker, position = Worker(catalog, partitions, logs, days), dict(committed)
     assert worker.stages[RESELLERS].pending() == worker.stages[PROVIDERS].pending() == 0
     return warehouse.outputs(), crashes
 
 
 @pytest.mark.parametrize("seed", range(20))
 def test_crashes_at_random_points_lose_and_double_nothing(seed: int) -> None:
-    """About a thousand crashes over the twenty runs."""
+    """About a thousand crashes over the twenty runs; half of them with a one-day replay
+    window, so ids are forgotten (and their entries deleted) as the days pass."""
     partitions = 1 + seed % 4
     catalog, events = sample_events()
     expected = offline(catalog, events)
-    got, crashes = run_with_crashes(catalog, events, partitions, seed, crash_chance=0.15)
+    days = 1 if seed % 2 else 0
+    got, crashes = run_with_crashes(catalog, events, partitions, seed, 0.15, days)
     assert crashes > 0
     for name in ("rated", "postings", "alerts", "balances"):
         assert got.get(name, []) == expected[name], name

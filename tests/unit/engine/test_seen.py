@@ -113,3 +113,96 @@ def test_exact_ids_are_held_only_while_repeats_come() -> None:
         assert applied._exact is None
         assert "id12" in applied
         assert "nope" not in applied
+
+
+days = st.sampled_from([None, "2026-03-01", "2026-03-02", "2026-03-03"])
+dated_operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.integers(0, 1), st.lists(ids, max_size=6), days),
+        st.tuples(st.just("check"), st.integers(0, 1), ids),
+        st.tuples(st.just("expire"), st.integers(0, 1), days.filter(bool)),
+        st.tuples(st.just("restart")),
+    ),
+    max_size=60,
+)
+
+
+@pytest.mark.parametrize("fingerprint", [hash, lambda _: 7], ids=["hash", "one"])
+@settings(max_examples=150, deadline=None)
+@given(steps=dated_operations)
+def test_expired_days_are_forgotten_and_the_rest_stays_exact(
+    fingerprint: object, steps: list[tuple[object, ...]]
+) -> None:
+    """Ids kept by day: `expire` forgets a partition's stored days before its cutoff (the
+    first time each cutoff is reached since a restart), ids kept for good stay, and
+    membership stays exact, in memory and read back from the table."""
+    table = Table()
+    stored: dict[int, dict[str, str | None]] = {}  # partition -> id -> day
+    with mock.patch.object(seen_module, "_fingerprint", fingerprint):
+        applied = SeenIds(table.scan)
+        loaded: set[int] = set()
+        cutoffs: dict[int, str] = {}
+        seq = 0
+        for step in steps:
+            if step[0] == "restart":
+                applied.forget()
+                loaded.clear()
+                cutoffs.clear()
+                continue
+            partition = step[1]
+            assert isinstance(partition, int)
+            applied.use_partition(partition)
+            loaded.add(partition)
+            known = {i for p in loaded for i in stored.get(p, {})}
+            if step[0] == "check":
+                assert (step[2] in applied) == (step[2] in known)
+            elif step[0] == "expire":
+                before = step[2]
+                assert isinstance(before, str)
+                gone = applied.expire(before)
+                for key in gone:
+                    del table.entries[key]
+                if cutoffs.get(partition, "") < before:
+                    cutoffs[partition] = before
+                    mine = stored.get(partition, {})
+                    stored[partition] = {
+                        i: day for i, day in mine.items() if day is None or day >= before
+                    }
+                else:
+                    assert gone == {}
+            else:
+                applied.day = step[3]  # type: ignore[assignment]
+                batch = step[2]
+                assert isinstance(batch, list)
+                for cdr_id in batch:
+                    if cdr_id not in known:
+                        stored.setdefault(partition, {})[cdr_id] = applied.day
+                        known.add(cdr_id)
+                    applied[cdr_id] = True
+                seq += 1
+                table.entries.update(applied.take_new(seq))
+        assert set(applied) == {i for p in loaded for i in stored.get(p, {})}
+        everything = {i for p in stored for i in stored[p]}
+        applied.forget()
+        for partition in stored:
+            applied.use_partition(partition)
+        assert set(applied) == everything  # the table holds exactly what is kept
+
+
+def test_ids_with_a_day_are_stored_apart_from_ids_kept_for_good() -> None:
+    applied = SeenIds()
+    applied.partition = 3
+    applied["pay-1"] = True
+    applied.day = "2026-03-20"
+    applied["a"] = True
+    applied.day = "2026-03-21"
+    applied["b"] = True
+    applied.day = "2026-03-20"
+    applied["c"] = True
+    entries = applied.take_new(9)
+    assert entries == {
+        "s|3|00000000000000000009": b'["pay-1"]',
+        "s|3|00000000000000000009|2026-03-20": b'{"day": "2026-03-20", "seq": 9, '
+        b'"ids": ["a", "c"]}',
+        "s|3|00000000000000000009|2026-03-21": b'{"day": "2026-03-21", "seq": 9, "ids": ["b"]}',
+    }

@@ -1,6 +1,9 @@
 """Runs started one after another number their events one after another."""
 
-from pipeline.kafka.produce import RUN_BITS, run_base
+from datetime import UTC, datetime
+
+from pipeline.engine.window import RUN_BITS, run_started
+from pipeline.kafka.produce import run_base
 
 
 def test_runs_a_few_milliseconds_apart_do_not_share_numbers() -> None:
@@ -12,3 +15,10 @@ def test_runs_a_few_milliseconds_apart_do_not_share_numbers() -> None:
 
 def test_numbers_fit_a_signed_64_bit_long_for_decades() -> None:
     assert run_base(4_102_444_800) < 2**63  # the year 2100
+
+
+def test_a_number_tells_when_its_run_started() -> None:
+    started = datetime(2026, 12, 2, 17, 30, 0, 250_000, tzinfo=UTC)
+    base = run_base(started.timestamp())
+    assert run_started(base) == started
+    assert run_started(base + 999_999) == started  # any event of the run

@@ -65,7 +65,13 @@ def main() -> None:
     cdrs = args.cdrs
     clock = Clock()
     tables = {name: CommittedTable({}) for name in ("rating", "resellers", "providers")}
-    rating = RatingStage(catalog, partitions, tables["rating"].get, tables["rating"].scan)
+    rating = RatingStage(
+        catalog,
+        partitions,
+        tables["rating"].get,
+        tables["rating"].scan,
+        settings.replay_window_days,  # as the worker runs it
+    )
     parties = {
         role: PartyStage(
             catalog, kind, partitions, tables[role].get, tables[role].scan, codec.read_work

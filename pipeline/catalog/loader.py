@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import time
 from decimal import Decimal
@@ -125,7 +125,10 @@ class _Loader:
             listed = read_accounts_file(accounts_file, text or "", customers, self.errors)
             for ident in sorted(accounts.keys() & listed.keys()):
                 top.error("accounts_file", f"account {ident!r} is also in catalog.yaml")
-            accounts = accounts | listed if accounts else listed  # no copy of a million
+            if accounts:
+                accounts.update(listed)
+            else:
+                accounts = listed  # no copy of a million
         providers = read_providers(top, currency, tariffs)
         check_exchange(top, rates, tariffs, resellers, customers, accounts, providers)
         return Catalog(
@@ -302,7 +305,7 @@ def check_exchange(
     tariffs: dict[str, Tariff],
     resellers: dict[str, Reseller],
     customers: dict[str, Customer],
-    accounts: dict[str, Account],
+    accounts: Mapping[str, Account],
     providers: dict[str, Provider],
 ) -> None:
     """Every tariff currency -> payer currency that rating needs has a rate either way."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -115,6 +116,9 @@ class DailyLimit:
     timezone: ZoneInfo = UTC
 
 
+NO_LIMIT = DailyLimit(0)  # what a party without daily_minutes_limit has
+
+
 @dataclass(frozen=True, slots=True)
 class Account:
     """A SIP account, extension or device; `funds_from` names the customer that pays."""
@@ -122,7 +126,7 @@ class Account:
     id: str
     customer: str
     funds_from: str | None = None
-    daily_limit: DailyLimit = DailyLimit(0)
+    daily_limit: DailyLimit = NO_LIMIT
 
     @property
     def payer(self) -> str:
@@ -138,7 +142,7 @@ class Provider:
     currency: str
     balance_limit: int | None = None  # micro-units; None = no limit
     opening_balance: int = 0
-    daily_limit: DailyLimit = DailyLimit(0)
+    daily_limit: DailyLimit = NO_LIMIT
 
 
 class PackageReset(enum.Enum):
@@ -169,7 +173,7 @@ class Catalog:
     tariffs: dict[str, Tariff]
     resellers: dict[str, Reseller]
     customers: dict[str, Customer]
-    accounts: dict[str, Account]
+    accounts: Mapping[str, Account]  # an AccountTable when loaded
     providers: dict[str, Provider]
     packages: dict[str, Package]
     exchange_rates: ExchangeRates

@@ -9,7 +9,9 @@ from collections.abc import Collection, Mapping
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from pipeline.catalog.accounts import AccountTable
 from pipeline.catalog.model import (
+    NO_LIMIT,
     UTC,
     Account,
     Audience,
@@ -186,12 +188,12 @@ def read_customers(
     return customers
 
 
-def read_accounts(top: Fields, customers: Mapping[str, Customer]) -> dict[str, Account]:
-    accounts: dict[str, Account] = {}
+def read_accounts(top: Fields, customers: Mapping[str, Customer]) -> AccountTable:
+    accounts = AccountTable()
     limits: dict[DailyLimit, DailyLimit] = {}
     for ident, value in top.entries("accounts"):
         fields = top.section(f"accounts.{ident}", value, ACCOUNT_KEYS)
-        accounts[ident] = _account(ident, fields, customers, limits)
+        accounts.add(_account(ident, fields, customers, limits))
     return accounts
 
 
@@ -310,7 +312,10 @@ def _daily_limit(fields: Fields, zone: ZoneInfo) -> DailyLimit:
     if fields.raw("alert_thresholds") == []:
         fields.error("alert_thresholds", "is empty; leave it out for the default [80, 100]")
     thresholds = tuple(sorted(set(levels))) if levels else (80, 100)
-    return DailyLimit(minutes, thresholds, fields.zone("timezone", zone))
+    zone = fields.zone("timezone", zone)
+    if minutes == 0:  # thresholds and timezone mean nothing without a limit
+        return NO_LIMIT
+    return DailyLimit(minutes, thresholds, zone)
 
 
 ACCOUNT_COLUMNS = ("account", *ACCOUNT_KEYS)
@@ -318,7 +323,7 @@ ACCOUNT_COLUMNS = ("account", *ACCOUNT_KEYS)
 
 def read_accounts_file(
     name: str, text: str, customers: Mapping[str, Customer], errors: list[str]
-) -> dict[str, Account]:
+) -> AccountTable:
     """Accounts from a CSV file (`account,customer[,funds_from,daily_minutes_limit,
     alert_thresholds,timezone]`), checked like those in catalog.yaml: for catalogs with
     many devices, which YAML would hold only at a great cost in memory.
@@ -327,13 +332,13 @@ def read_accounts_file(
     header = [column.strip() for column in next(reader, [])]
     if "account" not in header or "customer" not in header:
         errors.append(f"{name}:1: the header must name at least the columns account,customer")
-        return {}
+        return AccountTable()
     for column in header:
         if column not in ACCOUNT_COLUMNS:
             errors.append(
                 f"{name}:1: unknown column {column!r} (known: {', '.join(ACCOUNT_COLUMNS)})"
             )
-    accounts: dict[str, Account] = {}
+    accounts = AccountTable()
     limits: dict[DailyLimit, DailyLimit] = {}
     for line, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
@@ -357,5 +362,5 @@ def read_accounts_file(
         if ident in accounts:
             fields.error(None, f"account {ident!r} is listed twice")
             continue
-        accounts[ident] = _account(ident, fields, customers, limits)
+        accounts.add(_account(ident, fields, customers, limits))
     return accounts

@@ -12,6 +12,7 @@ import pytest
 
 from pipeline.catalog.loader import load_catalog
 from pipeline.catalog.model import (
+    NO_LIMIT,
     Audience,
     BalanceControl,
     Catalog,
@@ -122,6 +123,7 @@ GOOD_VALUES: list[tuple[str, Getter, object]] = [
     ("int account key", lambda c: c.accounts["1000"].customer, "c1"),
     ("leading zero key", lambda c: c.accounts["0101"].daily_limit.thresholds, (50, 90, 100)),
     ("payer", lambda c: c.accounts["1001"].payer, "c1"),
+    ("no daily limit", lambda c: c.accounts["1001"].daily_limit, NO_LIMIT),
     (
         "account zone from customer",
         lambda c: c.accounts["1000"].daily_limit.timezone,

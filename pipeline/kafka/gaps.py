@@ -46,6 +46,8 @@ def read_range(
             "enable.auto.commit": False,
             "auto.offset.reset": "earliest",
             "fetch.message.max.bytes": 8_000_000,
+            # librdkafka reads ahead up to 64 MiB by default; a range is a few messages
+            "queued.max.messages.kbytes": 16_384,
         }
     )
     found: list[Fetched] = []

@@ -83,7 +83,7 @@ class Settings:
     metrics_refresh_seconds: float = 15.0
     session_timeout_seconds: float = 30.0
     raw_buffer_messages: int = 4096
-    fetch_partition_bytes: int = 8_000_000
+    fetch_partition_bytes: int = 2_097_152  # 2 MiB: the 1 GiB bound (docs/settings.md)
     replay_window_days: int = 35
     catalog_dir: Path | None = None
 

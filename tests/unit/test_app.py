@@ -30,3 +30,10 @@ def test_a_full_raw_buffer_stops_no_raw_partition_from_being_fetched() -> None:
 def test_a_fetch_brings_at_most_the_configured_bytes_per_partition() -> None:
     p = Pipeline(Settings(topic_prefix="x", fetch_partition_bytes=1_048_576))
     assert p.app.conf.consumer_max_fetch_size == 1_048_576
+
+
+def test_by_default_a_fetch_brings_at_most_two_mebibytes_per_partition() -> None:
+    """The default that keeps a million-account worker under 1 GiB in a backlog
+    (benchmarks/RESULTS.md, "Memory as accounts grow")."""
+    p = Pipeline(Settings(topic_prefix="x"))
+    assert p.app.conf.consumer_max_fetch_size == 2 * 1024 * 1024

@@ -32,14 +32,11 @@ class AccountTable(Mapping[str, Account]):
         self._entries.update(other._entries)
 
     def __getitem__(self, ident: str) -> Account:
-        entry = self._entries[ident]
-        return Account(ident, entry) if isinstance(entry, str) else entry
+        return _account(ident, self._entries[ident])
 
     def get(self, ident: str, default: Account | None = None) -> Account | None:  # type: ignore[override]
         entry = self._entries.get(ident)
-        if entry is None:
-            return default
-        return Account(ident, entry) if isinstance(entry, str) else entry
+        return default if entry is None else _account(ident, entry)
 
     def __contains__(self, ident: object) -> bool:
         return ident in self._entries
@@ -52,3 +49,8 @@ class AccountTable(Mapping[str, Account]):
 
     def __repr__(self) -> str:
         return f"AccountTable({len(self)} accounts)"
+
+
+def _account(ident: str, entry: str | Account) -> Account:
+    """The account an entry stands for: a plain one is stored as its customer's id."""
+    return Account(ident, entry) if isinstance(entry, str) else entry

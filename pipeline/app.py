@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import faust
 
+from pipeline import heap
 from pipeline.catalog.model import Catalog, PartyType
 from pipeline.changelog import Changelogged
 from pipeline.engine.commits import CommittedTable
@@ -156,6 +157,7 @@ class Pipeline:
             for stage in (self.rating, self.resellers, self.providers):
                 assert stage is not None
                 stage.set_catalog(catalog)
+        heap.settle()  # the catalog and state so far: long-lived, not walked again
         self.catalog_ready.set()
         log.info("catalog %s in use", catalog.version)
 

@@ -18,12 +18,14 @@ def worker() -> None:
     """Run the agents: rating, resellers, providers, and the ClickHouse sink."""
     import faust
 
+    from pipeline import heap
     from pipeline.agents import catalog, sink, stages
     from pipeline.app import Pipeline
     from pipeline.kafka.admin import ensure_topics
     from pipeline.warehouse.server import ServerWarehouse
 
     settings = Settings.from_env()
+    heap.tune()
     ensure_topics(settings)
     pipeline = Pipeline(settings)
     stages.register(pipeline)

@@ -79,6 +79,7 @@ def main() -> None:
         for role, kind in (("resellers", PartyType.RESELLER), ("providers", PartyType.PROVIDER))
     }
     offsets: Counter[tuple[str, int]] = Counter()
+    records: Counter[str] = Counter()  # stage-table changes: one changelog record each
     outputs: dict[str, list[bytes]] = defaultdict(list)
     encoders: dict[str, Callable[[Any], bytes]] = {
         "rated": codec.encode_rated,
@@ -106,6 +107,7 @@ def main() -> None:
             items = clock.time("rating: decode raw", codec.decode_raw, value)
             out = clock.time("rating: process", rating.process, partition, items)
             clock.time("rating: commit state", tables["rating"].write, partition, out.state)
+            records["rating"] += len(out.state)
             for role, target, work in emit("rating", out, Origin(partition, index)):
                 offset = offsets[role, target]
                 offsets[role, target] += 1
@@ -121,6 +123,7 @@ def main() -> None:
                     message.origin,
                 )
                 clock.time(f"{role}: commit state", tables[role].write, target, done.state)
+                records[role] += len(done.state)
                 emit(role, done, Origin(target, offset))
     readers = {
         "rated": columns.rated,
@@ -137,6 +140,9 @@ def main() -> None:
         print(f"  {step:<32} {seconds / cdrs * 1e6:6.1f} us per CDR")
     print(f"  {'all (one process, no messaging)':<32} {total / cdrs * 1e6:6.1f} us per CDR")
     print(f"messages: {sum(offsets.values()):,} work, {sum(map(len, outputs.values())):,} output")
+    per_stage = ", ".join(f"{stage} {count:,}" for stage, count in sorted(records.items()))
+    total_records = sum(records.values())
+    print(f"state records: {total_records:,} ({total_records / cdrs:.2f} per CDR; {per_stage})")
 
 
 if __name__ == "__main__":

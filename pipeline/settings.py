@@ -78,7 +78,7 @@ class Settings:
     worker_data_dir: Path = Path(".local/worker")
     sink_batch_rows: int = 20_000
     sink_flush_seconds: float = 0.5
-    produce_batch: int = 500
+    produce_batch: int = 2000
     metrics_port: int = 9108
     metrics_refresh_seconds: float = 15.0
     session_timeout_seconds: float = 30.0

@@ -32,7 +32,7 @@ def test_defaults_are_the_local_servers() -> None:
     assert (s.clickhouse_user, s.clickhouse_password.get_secret_value()) == ("default", "")
     assert (s.topic_prefix, s.partitions, s.app_id) == ("cdr", 4, "cdr-pipeline")
     assert s.worker_data_dir == Path(".local/worker")
-    assert (s.sink_batch_rows, s.sink_flush_seconds, s.produce_batch) == (20_000, 0.5, 500)
+    assert (s.sink_batch_rows, s.sink_flush_seconds, s.produce_batch) == (20_000, 0.5, 2000)
     assert (s.metrics_port, s.catalog_dir, s.session_timeout_seconds) == (9108, None, 30.0)
     assert s.metrics_refresh_seconds == 15.0
 

@@ -1,9 +1,9 @@
-"""The rated, postings and balances messages as columns: v2 written, v1 rows read alike.
+"""The rated, postings and balances messages as columns: v3 written, v1 and v2 read alike.
 
-A v2 message carries one Avro array per field, all of one length, so fastavro writes
-and reads plain arrays instead of one record per line (about a third of the cost per
-line; benchmarks/RESULTS.md), and times travel as epoch microseconds, with no datetime
-made on the way. A v1 message (`items`, one record per line) reads into the same
+A v3 message packs each column whole (`pipeline/schemas/packed.py`): fastavro then
+reads and writes a few `bytes` fields instead of every value of every line, and times
+travel as epoch microseconds, with no datetime made on the way. A v2 message (one Avro
+array per field) and a v1 message (`items`, one record per line) read into the same
 columns. Each `*_columns` function checks everything `codec.decode_*` relies on, with
 the same `DecodeError` reasons, so the sink and the decoders refuse alike.
 """
@@ -20,6 +20,7 @@ from pipeline.engine.events import BalanceSnapshot
 from pipeline.engine.records import RatedCdr
 from pipeline.ledger.postings import Posting, PostingKind
 from pipeline.schemas.framing import DecodeError, read, write
+from pipeline.schemas.packed import FLAGS, LONGS, OPTIONAL_LONGS, STRINGS, Kinds, pack, unpack
 
 RATED, POSTINGS, BALANCES = "cdr.RatedBatch", "cdr.PostingBatch", "cdr.BalanceBatch"
 Columns = dict[str, list[Any]]
@@ -44,6 +45,22 @@ T = TypeVar("T")
 MESSAGE_BYTES = 900_000
 PARTY_TYPES = {member.value: member for member in PartyType}
 POSTING_KINDS = {member.value: member for member in PostingKind}
+_LONG_FIELDS = {"billed_seconds", "covered_seconds", "amount", "at", "balance", "version"}
+_OPTIONAL_FIELDS = {"start", "duration", "cost", "provider_cost"}
+
+
+def _kind(name: str) -> str:
+    """How a column packs: times and amounts as longs, `blocked` as flags, text as strings."""
+    if name in _LONG_FIELDS:
+        return LONGS
+    if name in _OPTIONAL_FIELDS:
+        return OPTIONAL_LONGS
+    return FLAGS if name == "blocked" else STRINGS
+
+
+RATED_PACKING: Kinds = {name: _kind(name) for name in RATED_FIELDS}
+POSTING_PACKING: Kinds = {name: _kind(name) for name in POSTING_FIELDS}
+BALANCE_PACKING: Kinds = {name: _kind(name) for name in BALANCE_FIELDS}
 
 
 def micros(at: datetime) -> int:
@@ -84,15 +101,15 @@ def sized(
     return sized(encode, items[:half], limit) + sized(encode, items[half:], limit)
 
 
-def _write(name: str, columns: Columns) -> bytes:
-    return write(name, {"items": [], **columns})
+def _write(name: str, columns: Columns, kinds: Kinds) -> bytes:
+    return write(name, {"packed": pack(columns, kinds)})
 
 
 def encode_rated(items: Sequence[RatedCdr]) -> bytes:
     """A rated-topic message: one line per raw CDR, rated or unrated."""
     columns = _by_field(items, RATED_FIELDS)
     columns["start"] = [None if s is None else micros(s) for s in columns["start"]]
-    return _write(RATED, columns)
+    return _write(RATED, columns, RATED_PACKING)
 
 
 def posting_fields(items: Sequence[Posting]) -> Columns:
@@ -115,7 +132,7 @@ def postings_of(columns: Columns) -> list[Posting]:
 
 def encode_postings(items: Sequence[Posting]) -> bytes:
     """A postings-topic message: ledger lines."""
-    return _write(POSTINGS, posting_fields(items))
+    return _write(POSTINGS, posting_fields(items), POSTING_PACKING)
 
 
 def encode_balances(items: Sequence[BalanceSnapshot]) -> bytes:
@@ -123,7 +140,7 @@ def encode_balances(items: Sequence[BalanceSnapshot]) -> bytes:
     columns = _by_field(items, BALANCE_FIELDS)
     columns["party_type"] = [t.value for t in columns["party_type"]]
     columns["at"] = [micros(at) for at in columns["at"]]
-    return _write(BALANCES, columns)
+    return _write(BALANCES, columns, BALANCE_PACKING)
 
 
 def same_length(columns: Columns, names: Sequence[str], count: int | None = None) -> None:
@@ -135,10 +152,17 @@ def same_length(columns: Columns, names: Sequence[str], count: int | None = None
         raise DecodeError("bad_value", f"columns of different lengths: {counts}{expected}")
 
 
-def _columns(name: str, data: bytes, names: Sequence[str], times: Iterable[str]) -> Columns:
-    """A message's columns: v1 `items` (times as datetimes) first, then v2's arrays."""
+def _columns(
+    name: str, data: bytes, names: Sequence[str], times: Iterable[str], kinds: Kinds
+) -> Columns:
+    """A message's columns: v3's packed ones, or v1 `items` (times as datetimes) then
+    v2's arrays."""
     record = read(name, data)
-    columns: Columns = {n: record[n] for n in names}
+    if (packed := record["packed"]) is not None:
+        columns = unpack(packed, kinds)
+        same_length(columns, names)
+        return columns
+    columns = {n: record[n] for n in names}
     if rows := record["items"]:
         old = {n: [r[n] for r in rows] for n in names}
         for n in times:
@@ -163,7 +187,7 @@ def column_at_least(values: list[int], low: int, what: str) -> None:
 
 def rated_columns(data: bytes) -> Columns:
     """A rated-topic message's lines as columns; `start` in microseconds or None."""
-    c = _columns(RATED, data, RATED_FIELDS, ("start",))
+    c = _columns(RATED, data, RATED_FIELDS, ("start",), RATED_PACKING)
     if not _STATUSES.issuperset(c["status"]):
         i = next(i for i, s in enumerate(c["status"]) if s not in _STATUSES)
         raise DecodeError("bad_value", f"cdr {c['cdr_id'][i]!r}: unknown status {c['status'][i]!r}")
@@ -177,11 +201,11 @@ def rated_columns(data: bytes) -> Columns:
 
 def posting_columns(data: bytes) -> Columns:
     """A postings-topic message's lines as columns; `at` in microseconds."""
-    return _columns(POSTINGS, data, POSTING_FIELDS, ("at",))
+    return _columns(POSTINGS, data, POSTING_FIELDS, ("at",), POSTING_PACKING)
 
 
 def balance_columns(data: bytes) -> Columns:
     """A balances-topic message's snapshots as columns; `at` in microseconds."""
-    c = _columns(BALANCES, data, BALANCE_FIELDS, ("at",))
+    c = _columns(BALANCES, data, BALANCE_FIELDS, ("at",), BALANCE_PACKING)
     column_at_least(c["version"], 0, "version")
     return c

@@ -1,9 +1,12 @@
-"""The resellers and providers topics' messages: party work as columns (v3), ticks as items.
+"""The resellers and providers topics' messages: party work as packed columns (v4), ticks
+as items.
 
-A v3 message carries each piece of work as one element of `seq`, `sub`, `party`,
+A v4 message carries each piece of work as one element of `seq`, `sub`, `party`,
 `posted` and `used`; the postings and usages of the pieces that have one sit in their
-own columns, in the same order. Ticks stay Avro records in `items` (a few per message),
-and v1/v2 messages, whose `items` hold the work too, still read. A stage takes a message
+own columns, in the same order; all of them packed whole in `packed`
+(`pipeline/schemas/packed.py`). A v3 message has the same columns as Avro arrays. Ticks
+stay Avro records in `items` (a few per message), and v1/v2 messages, whose `items` hold
+the work too, still read. A stage takes a message
 whole (`OrderedMerge.add`), so ticks read before the work lose nothing.
 """
 
@@ -19,6 +22,7 @@ from pipeline.schemas.batches import (
     PARTY_TYPES,
     POSTING_FIELDS,
     POSTING_KINDS,
+    POSTING_PACKING,
     Columns,
     at_least,
     column_at_least,
@@ -30,6 +34,7 @@ from pipeline.schemas.batches import (
     same_length,
 )
 from pipeline.schemas.framing import read, write
+from pipeline.schemas.packed import FLAGS, LONGS, STRINGS, Kinds, pack, unpack
 
 WORK = "cdr.WorkBatch"
 # A record in a union is written as fastavro's (name, record) tuple: without the name,
@@ -38,6 +43,17 @@ _TICK = "cdr.Tick"
 _PIECES = ("seq", "sub", "party", "posted", "used")
 _USAGES = ("usage_start", "usage_seconds", "usage_cause")
 _POSTINGS = {n: n if n == "posting_id" else f"posting_{n}" for n in POSTING_FIELDS}
+PACKING: Kinds = {
+    "seq": LONGS,
+    "sub": LONGS,
+    "party": STRINGS,
+    "posted": FLAGS,
+    "used": FLAGS,
+    **{column: POSTING_PACKING[n] for n, column in _POSTINGS.items()},
+    "usage_start": LONGS,
+    "usage_seconds": LONGS,
+    "usage_cause": STRINGS,
+}
 
 
 def encode_work(items: Sequence[PartyWork | Tick], origin: Origin | None = None) -> bytes:
@@ -52,10 +68,7 @@ def encode_work(items: Sequence[PartyWork | Tick], origin: Origin | None = None)
     postings = [w.posting for w in work if w.posting is not None]
     usages = [w.usage for w in work if w.usage is not None]
     partition, offset = (-1, -1) if origin is None else origin
-    record: dict[str, Any] = {
-        "items": ticks,
-        "origin_partition": partition,
-        "origin_offset": offset,
+    columns: dict[str, Any] = {
         "seq": [w.seq for w in work],
         "sub": [w.sub for w in work],
         "party": [w.party for w in work],
@@ -66,7 +79,13 @@ def encode_work(items: Sequence[PartyWork | Tick], origin: Origin | None = None)
         "usage_cause": [u.cause for u in usages],
     }
     for name, values in posting_fields(postings).items():
-        record[_POSTINGS[name]] = values
+        columns[_POSTINGS[name]] = values
+    record = {
+        "items": ticks,
+        "origin_partition": partition,
+        "origin_offset": offset,
+        "packed": pack(columns, PACKING),
+    }
     return write(WORK, record)
 
 
@@ -79,7 +98,8 @@ def read_work(data: bytes) -> WorkMessage:
     message written without one)."""
     record = read(WORK, data)
     items = [_item(r) for r in record["items"]]
-    items.extend(_pieces(record))
+    packed = record["packed"]
+    items.extend(_pieces(record if packed is None else unpack(packed, PACKING)))
     partition = at_least(record["origin_partition"], -1, "origin partition")
     if partition < 0:
         return WorkMessage(items)
@@ -88,7 +108,7 @@ def read_work(data: bytes) -> WorkMessage:
 
 
 def _pieces(c: Columns) -> list[PartyWork]:
-    """The work in a v3 message's columns, every count and value checked."""
+    """The work in a v3 or v4 message's columns, every count and value checked."""
     same_length(c, _PIECES)
     column_at_least(c["seq"], 0, "seq")
     column_at_least(c["sub"], 0, "sub")

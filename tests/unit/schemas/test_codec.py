@@ -19,7 +19,7 @@ from pipeline.engine.records import Payment, RatedCdr
 from pipeline.ledger.alerts import Alert, AlertKind
 from pipeline.ledger.postings import Posting, PostingKind
 from pipeline.limits.daily import Usage
-from pipeline.schemas import codec, framing
+from pipeline.schemas import codec, framing, packed, work
 from pipeline.schemas.codec import CatalogFile, DeadLetter, DecodeError
 from tests.unit.schemas import strategies as gen
 from tests.unit.schemas.messages import altered
@@ -142,7 +142,9 @@ def test_work_items_with_and_without_posting_or_usage() -> None:
 def test_work_columns_whose_counts_disagree_are_refused() -> None:
     data = codec.encode_work([PartyWork(4, 0, "acme", POSTING), PartyWork(5, 0, "acme")])
     record = framing.read("cdr.WorkBatch", data)
-    record["posted"] = [True, True]  # two pieces with a posting, one posting written
+    columns = packed.unpack(record["packed"], work.PACKING)
+    columns["posted"] = [True, True]  # two pieces with a posting, one posting written
+    record["packed"] = packed.pack(columns, work.PACKING)
     with pytest.raises(DecodeError) as caught:
         codec.decode_work(framing.write("cdr.WorkBatch", record))
     assert caught.value.reason == "bad_value"

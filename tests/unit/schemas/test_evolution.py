@@ -13,8 +13,10 @@ from pipeline.cdrs.model import Defect, RawCdr
 from pipeline.engine.events import BalanceSnapshot, Sequenced, Tick
 from pipeline.engine.records import RatedCdr
 from pipeline.ledger.postings import Posting, PostingKind
-from pipeline.schemas import batches, codec, columns, framing
+from pipeline.schemas import batches, codec, columns, framing, packed
+from pipeline.schemas.batches import POSTING_FIELDS
 from pipeline.schemas.framing import DecodeError
+from tests.unit.schemas.messages import PACKING
 
 AT = datetime(2026, 3, 20, 10, 0, tzinfo=UTC)
 POSTING = Posting("c1/customer/acme", PartyType.CUSTOMER, "acme", -1, "EUR", PostingKind.CALL, AT)
@@ -98,6 +100,11 @@ V1_BALANCE = {
     "party_type": "provider", "party": "carrier-a", "balance": 900, "currency": "USD",
     "blocked": True, "at": AT, "version": 7,
 }  # fmt: skip
+FIELDS = {
+    "cdr.RatedBatch": batches.RATED_FIELDS,
+    "cdr.PostingBatch": batches.POSTING_FIELDS,
+    "cdr.BalanceBatch": batches.BALANCE_FIELDS,
+}
 V1_BATCHES = [
     ("cdr.RatedBatch", V1_RATED, codec.decode_rated, codec.encode_rated, columns.rated),
     (
@@ -120,36 +127,52 @@ V1_BATCHES = [
 @pytest.mark.parametrize(
     ("name", "row", "decode", "encode", "read"), V1_BATCHES, ids=[b[0] for b in V1_BATCHES]
 )
-def test_a_v1_output_batch_reads_as_the_same_records_and_columns_as_v2(
+def test_v1_and_v2_output_batches_read_as_the_same_records_and_columns_as_v3(
     name: str, row: dict[str, Any], decode: Any, encode: Any, read: Any
 ) -> None:
-    v1, v2 = framing.versions(name)
+    v1, v2, v3 = framing.versions(name)
     old = framing.write(name, {"items": [row, {**row, "currency": "GBP"}]}, schema=v1)
     assert old[2:10] == v1.fingerprint
 
     records = decode(old)
     new = encode(records)
 
-    assert new[2:10] == v2.fingerprint
-    assert framing.read(name, new)["items"] == []  # v2 writers use the columns only
+    assert new[2:10] == v3.fingerprint
+    written = framing.read(name, new)
+    assert written["items"] == [] and written["packed"] is not None  # v3 packs only
+    assert all(written[n] == [] for n in FIELDS[name])
     assert decode(new) == records
     assert len(records) == 2 and {f.name: getattr(records[0], f.name) for f in fields(records[0])}
     assert read(old, 5) == read(new, 5)
     times = [getattr(r, "start" if name == "cdr.RatedBatch" else "at") for r in records]
     assert times == [AT, AT] and all(t.tzinfo is UTC for t in times)
 
+    arrays = packed.unpack(written["packed"], PACKING[name])  # v2: the same columns as arrays
+    middle = framing.write(name, {"items": [], **arrays}, schema=v2)
+    assert middle[2:10] == v2.fingerprint
+    assert decode(middle) == records and read(middle, 5) == read(new, 5)
 
-def test_a_v2_batch_with_columns_of_different_lengths_is_refused() -> None:
-    posting = POSTING
-    record = framing.read("cdr.PostingBatch", codec.encode_postings([posting, posting]))
-    record["amount"].pop()  # a line without its amount: refused, not silently cut
-    data = framing.write("cdr.PostingBatch", record)
-    for read in (codec.decode_postings, lambda d: columns.postings(d, 1)):
-        with pytest.raises(DecodeError) as caught:
-            read(data)
-        assert caught.value.reason == "bad_value"
-        assert "columns of different lengths" in caught.value.detail
-        assert "amount 1" in caught.value.detail
+
+def _posting_columns(lines: int) -> dict[str, list[Any]]:
+    data = codec.encode_postings([POSTING] * lines)
+    return packed.unpack(framing.read("cdr.PostingBatch", data)["packed"], batches.POSTING_PACKING)
+
+
+def test_a_batch_with_columns_of_different_lengths_is_refused() -> None:
+    v2 = framing.versions("cdr.PostingBatch")[1]
+    columns_of_two = _posting_columns(2)
+    columns_of_two["amount"].pop()  # a line without its amount: refused, not silently cut
+    as_arrays = framing.write("cdr.PostingBatch", {"items": [], **columns_of_two}, schema=v2)
+    as_packed = framing.write(
+        "cdr.PostingBatch", {"packed": packed.pack(columns_of_two, batches.POSTING_PACKING)}
+    )
+    for data in (as_arrays, as_packed):
+        for read in (codec.decode_postings, lambda d: columns.postings(d, 1)):
+            with pytest.raises(DecodeError) as caught:
+                read(data)
+            assert caught.value.reason == "bad_value"
+            assert "columns of different lengths" in caught.value.detail
+            assert "amount 1" in caught.value.detail
 
 
 def test_column_order_is_the_records_field_order() -> None:
@@ -158,16 +181,20 @@ def test_column_order_is_the_records_field_order() -> None:
     assert tuple(f.name for f in fields(BalanceSnapshot)) == batches.BALANCE_FIELDS
 
 
-def test_a_time_out_of_range_in_a_v2_batch_is_bad_value() -> None:
-    record = framing.read("cdr.PostingBatch", codec.encode_postings([]))
-    for field in batches.POSTING_FIELDS:
-        record[field] = [V1_POSTING[field] if field != "at" else 2**62]
-    with pytest.raises(DecodeError) as caught:
-        codec.decode_postings(framing.write("cdr.PostingBatch", record))
-    assert caught.value.reason == "bad_value" and "out of range" in caught.value.detail
+def test_a_time_out_of_range_in_a_v2_or_v3_batch_is_bad_value() -> None:
+    v2 = framing.versions("cdr.PostingBatch")[1]
+    line = {field: [V1_POSTING[field] if field != "at" else 2**62] for field in POSTING_FIELDS}
+    as_arrays = framing.write("cdr.PostingBatch", {"items": [], **line}, schema=v2)
+    as_packed = framing.write(
+        "cdr.PostingBatch", {"packed": packed.pack(line, batches.POSTING_PACKING)}
+    )
+    for data in (as_arrays, as_packed):
+        with pytest.raises(DecodeError) as caught:
+            codec.decode_postings(data)
+        assert caught.value.reason == "bad_value" and "out of range" in caught.value.detail
 
 
-def test_a_v2_work_message_reads_as_the_same_work_as_v3_writes() -> None:
+def test_a_v2_work_message_reads_as_the_same_work_as_the_current_writer_writes() -> None:
     from pipeline.engine.events import Origin, PartyWork
     from pipeline.limits.daily import Usage
 

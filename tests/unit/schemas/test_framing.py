@@ -77,7 +77,11 @@ GOOD = codec.encode_raw([Tick(7)])
         (b"\x00\x01" + GOOD[2:], "bad_frame", "marker 0001"),
         (b"{" + b'"json": true}', "bad_frame", "marker"),
         (GOOD[:2] + bytes(8) + GOOD[10:], "unknown_schema", "fingerprint 0000000000000000"),
-        (codec.encode_rated([]), "unknown_schema", "rated_batch.v2.avsc where cdr.RawBatch"),
+        (
+            codec.encode_rated([]),
+            "unknown_schema",
+            f"{framing.CURRENT['cdr.RatedBatch'].file} where cdr.RawBatch",
+        ),
         (GOOD + b"\x00", "bad_avro", "1 trailing bytes"),
         (GOOD[:-1], "bad_avro", "raw_batch.v2.avsc"),
         (GOOD[:10], "bad_avro", "raw_batch.v2.avsc"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from itertools import pairwise
 from operator import itemgetter
 from pathlib import PurePosixPath
 from typing import Any
@@ -25,18 +26,31 @@ from pipeline.schemas.batches import (
     RATED_FIELDS,
     at_least,
     balance_columns,
+    column_at_least,
     member,
     micros,
     moment,
     posting_columns,
     postings_of,
     rated_columns,
+    same_length,
 )
 from pipeline.schemas.batches import encode_balances as encode_balances
 from pipeline.schemas.batches import encode_postings as encode_postings
 from pipeline.schemas.batches import encode_rated as encode_rated
 from pipeline.schemas.framing import DecodeError as DecodeError
 from pipeline.schemas.framing import read, write
+from pipeline.schemas.packed import (
+    FLAGS,
+    LONGS,
+    OPTIONAL_LONGS,
+    STRINGS,
+    Kinds,
+    pack,
+    pack_longs,
+    unpack,
+    unpack_longs,
+)
 from pipeline.schemas.work import WORK as WORK
 from pipeline.schemas.work import decode_work as decode_work
 from pipeline.schemas.work import encode_work as encode_work
@@ -59,6 +73,17 @@ def _fields(record: type[Any]) -> Callable[[dict[str, Any]], Any]:
 
 
 _RAW_CDR = _fields(RawCdr)
+_RAW_CDR_FIELDS = tuple(f.name for f in fields(RawCdr) if f.name != "defect")
+_RAW_AS_IS = tuple(name for name in _RAW_CDR_FIELDS if name != "start")
+_RAW_PACKING: Kinds = {
+    "seq": LONGS,
+    **{name: STRINGS for name in _RAW_AS_IS if name != "duration"},
+    "start": OPTIONAL_LONGS,
+    "duration": OPTIONAL_LONGS,
+    "defective": FLAGS,
+    "defect_reason": STRINGS,
+    "defect_detail": STRINGS,
+}
 _ALERT_KINDS = {kind.value: kind for kind in AlertKind}
 
 
@@ -86,79 +111,124 @@ class CatalogFile:
 
 
 def encode_raw(events: Sequence[Sequenced | Tick]) -> bytes:
-    """A raw-topic message: CDRs, payments and openings with their `seq`, and ticks."""
-    out: list[tuple[str, dict[str, Any]]] = []
-    for e in events:
-        if isinstance(e, Tick):
-            out.append((_TICK, {"watermark": e.watermark, "source": e.source}))
-            continue
-        ev = e.event
-        if isinstance(ev, RawCdr):
-            s, d = ev.start, ev.defect
-            defect = None if d is None else (_DEFECT, {"reason": d.reason, "detail": d.detail})
-            cdr = {
-                "cdr_id": ev.cdr_id,
-                "account": ev.account,
-                "caller": ev.caller,
-                "callee": ev.callee,
-                "start": None if s is None else micros(s),
-                "duration": ev.duration,
-                "provider": ev.provider,
-                "disposition": ev.disposition,
-                "source": ev.source,
-                "defect": defect,
-            }
-            out.append((_CDR, {"seq": e.seq, "cdr": cdr}))
-        elif isinstance(ev, Payment):
-            payment = {
-                "seq": e.seq,
-                "payment_id": ev.payment_id,
-                "at": micros(ev.at),
-                "party_type": ev.party_type.value,
-                "party": ev.party,
-                "amount": ev.amount,
-                "currency": ev.currency,
-                "recorded_by": ev.recorded_by,
-            }
-            out.append((_PAYMENT, payment))
+    """A raw-topic message (v3): the CDRs as packed columns, the payments, openings and
+    ticks as records with their places in the message."""
+    seqs: list[int] = []
+    raw: list[RawCdr] = []
+    others: list[tuple[str, dict[str, Any]]] = []
+    positions: list[int] = []
+    for place, e in enumerate(events):
+        if isinstance(e, Sequenced) and isinstance(e.event, RawCdr):
+            seqs.append(e.seq)
+            raw.append(e.event)
         else:
-            opening = {"seq": e.seq, "party_type": ev.party_type.value, "party": ev.party}
-            out.append((_OPENING, opening))
-    return write(RAW, {"events": out})
+            positions.append(place)
+            others.append(_raw_record(e))
+    columns: dict[str, list[Any]] = {name: [getattr(c, name) for c in raw] for name in _RAW_AS_IS}
+    columns["seq"] = seqs
+    columns["start"] = [None if c.start is None else micros(c.start) for c in raw]
+    defects = [c.defect for c in raw]
+    columns["defective"] = [d is not None for d in defects]
+    columns["defect_reason"] = ["" if d is None else d.reason for d in defects]
+    columns["defect_detail"] = ["" if d is None else d.detail for d in defects]
+    record = pack(columns, _RAW_PACKING)
+    record["positions"] = pack_longs(positions)
+    return write(RAW, {"events": others, "packed": record})
+
+
+def _raw_record(e: Sequenced | Tick) -> tuple[str, dict[str, Any]]:
+    """An event other than a CDR, or a CDR as v1 and v2 wrote it, as its union branch."""
+    if isinstance(e, Tick):
+        return _TICK, {"watermark": e.watermark, "source": e.source}
+    ev = e.event
+    if isinstance(ev, RawCdr):
+        s, d = ev.start, ev.defect
+        defect = None if d is None else (_DEFECT, {"reason": d.reason, "detail": d.detail})
+        cdr = {name: getattr(ev, name) for name in _RAW_AS_IS}
+        cdr.update(start=None if s is None else micros(s), defect=defect)
+        return _CDR, {"seq": e.seq, "cdr": cdr}
+    if isinstance(ev, Payment):
+        payment = {
+            "seq": e.seq,
+            "payment_id": ev.payment_id,
+            "at": micros(ev.at),
+            "party_type": ev.party_type.value,
+            "party": ev.party,
+            "amount": ev.amount,
+            "currency": ev.currency,
+            "recorded_by": ev.recorded_by,
+        }
+        return _PAYMENT, payment
+    return _OPENING, {"seq": e.seq, "party_type": ev.party_type.value, "party": ev.party}
 
 
 def decode_raw(data: bytes) -> list[Sequenced | Tick]:
-    """The events of a raw-topic message; union branches are told apart by their fields."""
-    events: list[Sequenced | Tick] = []
-    for r in read(RAW, data)["events"]:
-        if "watermark" in r:
-            events.append(Tick(r["watermark"], at_least(r["source"], -1, "tick source")))
-            continue
-        seq = at_least(r["seq"], 0, "seq")
-        if "cdr" in r:
-            c = r["cdr"]
-            if (duration := c["duration"]) is not None and duration < 0:
-                raise DecodeError("bad_value", f"cdr {c['cdr_id']!r}: duration {duration} < 0")
-            cdr = RawCdr(*_RAW_CDR(c))
-            if (d := c["defect"]) is not None:  # rare: the Avro record becomes a Defect
-                cdr = replace(cdr, defect=Defect(d["reason"], d["detail"]))
-            events.append(Sequenced(seq, cdr))
-            continue
-        party_type = member(PARTY_TYPES, r["party_type"], "party_type")
-        if "payment_id" in r:
-            payment = Payment(
-                r["payment_id"],
-                r["at"],
-                party_type,
-                r["party"],
-                r["amount"],
-                r["currency"],
-                r["recorded_by"],
-            )
-            events.append(Sequenced(seq, payment))
-        else:
-            events.append(Sequenced(seq, Opening(party_type, r["party"])))
-    return events
+    """The events of a raw-topic message, in the order they were written."""
+    record = read(RAW, data)
+    events = [_raw_event(r) for r in record["events"]]
+    if record["packed"] is None:  # v1 and v2: every event a record
+        return events
+    cdrs: list[Sequenced | Tick] = _packed_cdrs(record["packed"])
+    if not events:
+        return cdrs
+    positions = unpack_longs(record["packed"]["positions"], "positions")
+    bounds = [-1, *positions, len(cdrs) + len(events)]  # ascending, each inside the message
+    if len(positions) != len(events) or any(p >= q for p, q in pairwise(bounds)):
+        raise DecodeError("bad_value", f"positions {positions[:5]} of {len(events)} events")
+    merged: list[Sequenced | Tick] = []
+    taken = 0
+    for place, event in zip(positions, events, strict=True):
+        filled = place - len(merged)
+        merged.extend(cdrs[taken : taken + filled])
+        taken += filled
+        merged.append(event)
+    return merged + cdrs[taken:]
+
+
+def _packed_cdrs(packed: dict[str, Any]) -> list[Sequenced | Tick]:
+    c = unpack(packed, _RAW_PACKING)
+    same_length(c, list(_RAW_PACKING))
+    column_at_least(c["seq"], 0, "seq")
+    for i, d in enumerate(c["duration"]):
+        if d is not None and d < 0:
+            raise DecodeError("bad_value", f"cdr {c['cdr_id'][i]!r}: duration {d} < 0")
+    c["start"] = [None if us is None else moment(us) for us in c["start"]]
+    fields = (c[name] for name in _RAW_CDR_FIELDS)
+    cdrs = list(map(RawCdr, *fields))
+    if any(c["defective"]):  # rare: a row that could not be read carries its defect
+        for i, bad in enumerate(c["defective"]):
+            if bad:
+                defect = Defect(c["defect_reason"][i], c["defect_detail"][i])
+                cdrs[i] = replace(cdrs[i], defect=defect)
+    return list(map(Sequenced, c["seq"], cdrs))
+
+
+def _raw_event(r: dict[str, Any]) -> Sequenced | Tick:
+    """A record of `events`; union branches are told apart by their fields."""
+    if "watermark" in r:
+        return Tick(r["watermark"], at_least(r["source"], -1, "tick source"))
+    seq = at_least(r["seq"], 0, "seq")
+    if "cdr" in r:
+        c = r["cdr"]
+        if (duration := c["duration"]) is not None and duration < 0:
+            raise DecodeError("bad_value", f"cdr {c['cdr_id']!r}: duration {duration} < 0")
+        cdr = RawCdr(*_RAW_CDR(c))
+        if (d := c["defect"]) is not None:  # rare: the Avro record becomes a Defect
+            cdr = replace(cdr, defect=Defect(d["reason"], d["detail"]))
+        return Sequenced(seq, cdr)
+    party_type = member(PARTY_TYPES, r["party_type"], "party_type")
+    if "payment_id" in r:
+        payment = Payment(
+            r["payment_id"],
+            r["at"],
+            party_type,
+            r["party"],
+            r["amount"],
+            r["currency"],
+            r["recorded_by"],
+        )
+        return Sequenced(seq, payment)
+    return Sequenced(seq, Opening(party_type, r["party"]))
 
 
 def decode_rated(data: bytes) -> list[RatedCdr]:

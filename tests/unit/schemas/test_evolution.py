@@ -34,7 +34,7 @@ V1_CDR = {
 
 
 def test_raw_batch_v1_has_no_disposition_and_v2_adds_it_with_a_default() -> None:
-    v1, v2 = framing.versions("cdr.RawBatch")
+    v1, v2 = framing.versions("cdr.RawBatch")[:2]
     v1_fields = [f["name"] for f in v1.parsed["__named_schemas"]["cdr.RawCdr"]["fields"]]
     v2_fields = {f["name"]: f for f in v2.parsed["__named_schemas"]["cdr.RawCdr"]["fields"]}
     assert "disposition" not in v1_fields
@@ -236,3 +236,42 @@ def test_a_large_output_is_split_into_messages_under_the_limit_in_order() -> Non
     assert batches.sized(codec.encode_postings, lines[:1], limit=10) == [
         codec.encode_postings(lines[:1])
     ]  # one line over the limit still goes, as one message
+
+
+def test_a_v2_raw_message_reads_as_the_same_events_as_v3_writes() -> None:
+    from pipeline.engine.events import Opening
+    from pipeline.engine.records import Payment
+
+    cdr = RawCdr("c1", "1000", "+4930123", "4930999", AT, 61, "carrier-a", "ANSWERED", "a.csv:2")
+    events: list[Sequenced | Tick] = [
+        Sequenced(0, Opening(PartyType.CUSTOMER, "acme")),
+        Sequenced(1, cdr),
+        Sequenced(2, replace(cdr, cdr_id="c2", start=None, defect=Defect("bad_start", "x"))),
+        Sequenced(3, Payment("p1", AT, PartyType.CUSTOMER, "acme", 5_000_000, "EUR")),
+        Sequenced(4, replace(cdr, cdr_id="c3", duration=None)),
+        Tick(4),
+    ]
+    v2, v3 = framing.versions("cdr.RawBatch")[1:]
+    as_v2 = framing.write(
+        "cdr.RawBatch", {"events": [codec._raw_record(e) for e in events]}, schema=v2
+    )
+
+    new = codec.encode_raw(events)
+
+    assert new[2:10] == v3.fingerprint and as_v2[2:10] == v2.fingerprint
+    written = framing.read("cdr.RawBatch", new)
+    assert len(written["events"]) == 3  # the opening, the payment and the tick
+    assert codec.decode_raw(as_v2) == codec.decode_raw(new) == events
+
+
+@pytest.mark.parametrize("positions", [[0], [2, 1], [-1, 3], [0, 4], [0, 1, 2]])
+def test_raw_events_whose_positions_do_not_fit_the_message_are_refused(
+    positions: list[int],
+) -> None:
+    cdr = RawCdr("c1", "1000", "+4930123", "4930999", AT, 61, "carrier-a")
+    record = framing.read("cdr.RawBatch", codec.encode_raw([Sequenced(0, cdr), Tick(0), Tick(1)]))
+    assert packed.unpack_longs(record["packed"]["positions"], "") == [1, 2]
+    record["packed"]["positions"] = packed.pack_longs(positions)
+    with pytest.raises(DecodeError) as caught:
+        codec.decode_raw(framing.write("cdr.RawBatch", record))
+    assert caught.value.reason == "bad_value" and "positions" in caught.value.detail

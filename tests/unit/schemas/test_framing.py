@@ -51,8 +51,8 @@ def test_every_avsc_file_is_registered_and_the_highest_version_is_current() -> N
         e.name for e in resources.files("pipeline.schemas").iterdir() if e.name.endswith(".avsc")
     )
     assert sorted(sv.file for sv in framing.BY_FINGERPRINT.values()) == files
-    assert framing.CURRENT["cdr.RawBatch"].file == "raw_batch.v2.avsc"
-    assert [sv.version for sv in framing.versions("cdr.RawBatch")] == [1, 2]
+    assert framing.CURRENT["cdr.RawBatch"].file == "raw_batch.v3.avsc"
+    assert [sv.version for sv in framing.versions("cdr.RawBatch")] == [1, 2, 3]
     for sv in framing.CURRENT.values():
         assert sv.version == max(v.version for v in framing.versions(sv.name))
         source = json.loads(resources.files("pipeline.schemas").joinpath(sv.file).read_text())
@@ -83,9 +83,9 @@ GOOD = codec.encode_raw([Tick(7)])
             f"{framing.CURRENT['cdr.RatedBatch'].file} where cdr.RawBatch",
         ),
         (GOOD + b"\x00", "bad_avro", "1 trailing bytes"),
-        (GOOD[:-1], "bad_avro", "raw_batch.v2.avsc"),
-        (GOOD[:10], "bad_avro", "raw_batch.v2.avsc"),
-        (GOOD[:10] + b"\x02\x09", "bad_avro", "raw_batch.v2.avsc"),  # union index 4 of 0..3
+        (GOOD[:-1], "bad_avro", "raw_batch.v3.avsc"),
+        (GOOD[:10], "bad_avro", "raw_batch.v3.avsc"),
+        (GOOD[:10] + b"\x02\x09", "bad_avro", "raw_batch.v3.avsc"),  # union index 4 of 0..3
     ],
 )
 def test_bad_bytes_raise_decode_error_with_a_stable_reason(

@@ -26,6 +26,11 @@ class PartyType(enum.Enum):
     PROVIDER = "provider"
     ACCOUNT = "account"
 
+    # Members are singletons compared by identity, so identity is a correct hash, and a
+    # C one: Enum's own `hash(self._name_)` is a Python call on every key of a balance,
+    # day or package table (about 0.3 us each; benchmarks/RESULTS.md).
+    __hash__ = object.__hash__
+
 
 class BalanceControl(enum.Enum):
     PREPAID = "prepaid"

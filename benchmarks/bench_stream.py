@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -85,6 +86,29 @@ def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return worker
 
 
+_JOINED = re.compile(rb"Joined group .* \(generation (\d+)\)")
+
+
+def group_settled(logs: list[Path], timeout: float = 120) -> None:
+    """Wait until every worker has joined the group's latest generation and become ready
+    after it: a send during a rebalance waits for it, which is not what latency
+    measures (two workers: a first send 1.5 s slower than the rest, 2026-12-03)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        texts = [log.read_bytes() for log in logs]
+        joins = [list(_JOINED.finditer(text)) for text in texts]
+        generations = {int(found[-1].group(1)) if found else -1 for found in joins}
+        ready = all(
+            found and b"Worker ready" in text[found[-1].end() :]
+            for found, text in zip(joins, texts, strict=True)
+        )
+        if ready and len(generations) == 1:
+            time.sleep(1)  # the stages' catch-up reads after recovery
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"the consumer group did not settle in {timeout:.0f} s; see {logs}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     add_data_arguments(parser)
@@ -118,7 +142,7 @@ def main() -> None:
         )
         for i in range(args.workers)
     ]
-    time.sleep(5 * (args.workers - 1))  # let the group settle after the last join
+    group_settled([Path(f"/tmp/{name}-{i}.log") for i in range(args.workers)])
     # CPU spent starting (imports, catalog, recovery) is not spent on the CDRs.
     started_cpu = {w.pid: _cpu_seconds(w.pid) for w in workers}
     try:
@@ -177,6 +201,16 @@ def main() -> None:
     print(
         f"latency produce -> all visible: p50 {statistics.median(whole):.2f} s, "
         f"p99 {whole[int(0.99 * (len(whole) - 1))]:.2f} s, max {whole[-1]:.2f} s"
+    )
+    worst: dict[int, float] = {}  # each send's slowest CDR: is a tail one send, or many?
+    for cdr_id, v in last.items():
+        send = index[cdr_id] // args.chunk
+        worst[send] = max(worst.get(send, 0.0), v / 1000 - sent_at[send])
+    slow = sorted(worst, key=worst.__getitem__, reverse=True)[:3]
+    print(
+        "slowest sends: "
+        + ", ".join(f"#{i} (+{sent_at[i] - began:.1f} s) {worst[i]:.2f} s" for i in slow)
+        + f" of {len(sent_at)}"
     )
     print(
         f"{args.workers} worker(s) CPU {worker_cpu:.1f} s "

@@ -15,6 +15,7 @@ from pipeline.catalog.model import Catalog, PartyType
 from pipeline.changelog import Changelogged
 from pipeline.engine.commits import CommittedTable
 from pipeline.engine.stages import PartyStage, RatingStage
+from pipeline.kafka.consumer import consumer_class
 from pipeline.kafka.gaps import Fetched, read_range
 from pipeline.kafka.progress import Progress
 from pipeline.kafka.stalls import Seen
@@ -51,6 +52,10 @@ class Pipeline:
             key_serializer="raw",
             value_serializer="raw",
         )
+        # before anything asks for `app.consumer`, which builds it from the transport;
+        # set on this app's transport object only, not on Faust's class
+        consumer = consumer_class(settings.fetch_wait_ms)
+        self.app.transport.Consumer = consumer  # type: ignore[misc]
         self.topics: dict[str, Any] = {
             name: self.app.topic(
                 getattr(self.names, name),

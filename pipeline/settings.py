@@ -84,6 +84,7 @@ class Settings:
     session_timeout_seconds: float = 30.0
     raw_buffer_messages: int = 4096
     fetch_partition_bytes: int = 2_097_152  # 2 MiB: the 1 GiB bound (docs/settings.md)
+    fetch_wait_ms: int = 100  # faust-streaming's own 1,500 held messages 1-2 s
     replay_window_days: int = 35
     catalog_dir: Path | None = None
 
@@ -173,6 +174,7 @@ _PARSE: dict[str, Callable[[str], Any]] = {
     "session_timeout_seconds": _real,
     "raw_buffer_messages": _whole,
     "fetch_partition_bytes": _whole,
+    "fetch_wait_ms": _whole,
     "replay_window_days": _whole,
     "catalog_dir": _optional_path,
 }
@@ -224,6 +226,7 @@ _CHECK: dict[str, Callable[[Any], str | None]] = {
     "session_timeout_seconds": _range(6, 300),
     "raw_buffer_messages": _range(1, 4096),
     "fetch_partition_bytes": _range(65_536, 64 * 1024 * 1024),
+    "fetch_wait_ms": _range(1, 1500),
     "replay_window_days": _range(0, 36_500),
 }
 

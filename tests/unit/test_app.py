@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from faust.types import TP
 
 from pipeline.app import Pipeline
@@ -37,3 +39,22 @@ def test_by_default_a_fetch_brings_at_most_two_mebibytes_per_partition() -> None
     (benchmarks/RESULTS.md, "Memory as accounts grow")."""
     p = Pipeline(Settings(topic_prefix="x"))
     assert p.app.conf.consumer_max_fetch_size == 2 * 1024 * 1024
+
+
+def _fetch_wait_ms(settings: Settings) -> int:
+    """The fetch wait of the aiokafka consumer the worker's app builds (not started)."""
+    p = Pipeline(settings)
+
+    async def build() -> int:
+        thread = p.app.consumer._thread  # type: ignore[attr-defined]
+        consumer = thread._create_worker_consumer(p.app.transport)
+        return int(consumer._fetch_max_wait_ms)
+
+    return asyncio.run(build())
+
+
+def test_a_fetch_waits_at_most_the_configured_time_for_data() -> None:
+    """faust-streaming fixes 1.5 s, which held messages of partitions left out of the
+    fetch in flight for as long (benchmarks/RESULTS.md)."""
+    assert _fetch_wait_ms(Settings(topic_prefix="x")) == 100
+    assert _fetch_wait_ms(Settings(topic_prefix="x", fetch_wait_ms=250)) == 250

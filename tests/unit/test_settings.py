@@ -72,6 +72,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "CDR_SESSION_TIMEOUT_SECONDS": "8",
         "CDR_RAW_BUFFER_MESSAGES": "64",
         "CDR_FETCH_PARTITION_BYTES": "1048576",
+        "CDR_FETCH_WAIT_MS": "250",
         "CDR_REPLAY_WINDOW_DAYS": "7",
         "CDR_CATALOG_DIR": "samples/catalog",
     }
@@ -93,6 +94,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         8.0,
     )
     assert (s.raw_buffer_messages, s.fetch_partition_bytes) == (64, 1_048_576)
+    assert s.fetch_wait_ms == 250
     assert s.replay_window_days == 7
     assert {env_name(f.name) for f in fields(Settings)} == set(env)
 
@@ -128,6 +130,7 @@ def test_every_error_is_reported_at_once_in_one_line() -> None:
     [
         ("CDR_PARTITIONS", "257", "257 is not in 1..256"),
         ("CDR_REPLAY_WINDOW_DAYS", "-1", "-1 is not in 0..36500"),
+        ("CDR_FETCH_WAIT_MS", "2000", "2000 is not in 1..1500"),
         ("CDR_REPLAY_WINDOW_DAYS", "7d", "'7d' is not a whole number"),
         ("CDR_PARTITIONS", "4.5", "'4.5' is not a whole number"),
         ("CDR_PARTITIONS", "", "is empty (unset it to use the default)"),

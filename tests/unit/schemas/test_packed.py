@@ -78,12 +78,23 @@ SCHEMA_TYPES = {
 }
 
 
-@pytest.mark.parametrize("name", sorted(PACKING))
-def test_each_packed_schema_has_the_columns_its_writer_packs(name: str) -> None:
+def _declared(name: str) -> dict[str, str]:
+    """The fields of the current schema's `packed` record, and their types' names."""
     branches = framing.CURRENT[name].parsed["fields"][-1]["type"]
     record = next(b for b in branches if b != "null")
-    declared = {
+    return {
         f["name"]: f["type"] if isinstance(f["type"], str) else f["type"]["name"]
         for f in record["fields"]
     }
-    assert declared == {n: SCHEMA_TYPES[kind] for n, kind in PACKING[name].items()}
+
+
+@pytest.mark.parametrize("name", sorted(PACKING))
+def test_each_packed_schema_has_the_columns_its_writer_packs(name: str) -> None:
+    assert _declared(name) == {n: SCHEMA_TYPES[kind] for n, kind in PACKING[name].items()}
+
+
+def test_the_raw_schema_has_the_columns_produce_packs_and_the_event_positions() -> None:
+    from pipeline.schemas import codec
+
+    expected = {n: SCHEMA_TYPES[kind] for n, kind in codec._RAW_PACKING.items()}
+    assert _declared(codec.RAW) == {**expected, "positions": "bytes"}

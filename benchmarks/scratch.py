@@ -23,10 +23,12 @@ def remove_at_exit(name: str, settings: Settings) -> None:
     ClickHouse's start-up outlast `deploy/local/up`'s 90 s and filled 7.6 GB of broker
     storage."""
     if os.environ.get(KEEP) != "1":
-        atexit.register(_remove, name, settings)
+        atexit.register(remove, name, settings)
 
 
-def _remove(name: str, settings: Settings) -> None:
+def remove(name: str, settings: Settings, what: str = "benchmark run") -> None:
+    """Delete now every topic and database whose name starts with `name`, and the
+    `/tmp/<name>*` directories; say so, never raise, if the servers refuse."""
     try:
         admin = AdminClient({"bootstrap.servers": settings.kafka_brokers})
         topics = [t for t in admin.list_topics(timeout=15).topics if t.startswith(name)]
@@ -34,9 +36,11 @@ def _remove(name: str, settings: Settings) -> None:
             for future in admin.delete_topics(topics, operation_timeout=30).values():
                 future.result(60)
         with ServerWarehouse.from_settings(settings) as db:
-            db.execute(f"DROP DATABASE IF EXISTS {settings.clickhouse_database}")
+            for row in db.rows("SHOW DATABASES"):
+                if str(row["name"]).startswith(name):
+                    db.execute(f"DROP DATABASE IF EXISTS {row['name']}")
     except Exception as error:  # a report already printed stays valid
-        print(f"benchmark run {name} not removed ({error}); remove its topics and database by hand")
+        print(f"{what} {name} not removed ({error}); remove its topics and database by hand")
     for path in Path("/tmp").glob(f"{name}*"):
         if path.is_dir():  # worker data; its log stays
             shutil.rmtree(path, ignore_errors=True)

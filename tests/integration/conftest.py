@@ -195,3 +195,18 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> 
             f"real servers, so a skip counts as a failure. {HINT}"
         )
     return report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def scratch_removed() -> Iterator[None]:
+    """After the session, the topics and databases the tests made for themselves are
+    deleted (TEST_KEEP_SCRATCH=1 keeps them for a look)."""
+    yield
+    if os.environ.get("TEST_KEEP_SCRATCH") == "1":
+        return
+    from benchmarks.scratch import remove
+    from pipeline.settings import Settings
+    from tests.integration.stream_helpers import SCRATCH
+
+    for name, env in SCRATCH.items():
+        remove(name, Settings.from_env(env), what="test")

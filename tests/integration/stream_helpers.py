@@ -15,6 +15,7 @@ from pathlib import Path
 from pipeline.settings import Settings
 from pipeline.warehouse.export import export_outputs
 from pipeline.warehouse.server import ServerWarehouse
+from tests.integration.conftest import LocalServers
 
 OUTPUTS = ("rated.jsonl", "postings.jsonl", "alerts.jsonl", "balances.jsonl")
 REPO = Path(__file__).resolve().parents[2]
@@ -34,6 +35,23 @@ def generated(tmp: Path, cdrs: int, codes: int, accounts: int, providers: int) -
     return data
 
 
+# every test's own topics and databases, by name prefix: removed when the session ends
+# (tests/integration/conftest.py), as about 54 partitions a test left behind had made
+# a developer's broker busy while idle and skewed benchmarks (benchmarks/RESULTS.md)
+SCRATCH: dict[str, dict[str, str]] = {}
+
+
+def scratch_topic(prefix: str, servers: LocalServers) -> str:
+    """A new topic name for one test, deleted when the session ends."""
+    name = f"{prefix}{uuid.uuid4().hex[:10]}"
+    SCRATCH[name] = {
+        "CDR_KAFKA_BROKERS": servers.kafka_brokers,
+        "CDR_CLICKHOUSE_HOST": servers.clickhouse_host,
+        "CDR_CLICKHOUSE_PORT": str(servers.clickhouse_port),
+    }
+    return name
+
+
 def isolated_env(base: dict[str, str], work: Path, partitions: int = 4) -> dict[str, str]:
     """Settings for one test: its own topics, consumer group, database and worker dir."""
     name = f"t{uuid.uuid4().hex[:10]}"
@@ -46,6 +64,7 @@ def isolated_env(base: dict[str, str], work: Path, partitions: int = 4) -> dict[
         CDR_WORKER_DATA_DIR=str(work / "worker"),
         CDR_PARTITIONS=str(partitions),
     )
+    SCRATCH[name] = env
     return env
 
 

@@ -14,6 +14,7 @@ from confluent_kafka.cimpl import NewTopic
 
 from pipeline.changelog import Changelogged
 from tests.integration.conftest import LocalServers
+from tests.integration.stream_helpers import scratch_topic
 
 
 def _table(producer: AIOKafkaProducer, topic: str) -> SimpleNamespace:
@@ -55,7 +56,7 @@ def _read(brokers: str, topic: str, partition: int) -> list[tuple[bytes, bytes |
 
 def test_records_arrive_in_order(local_servers: LocalServers) -> None:
     brokers = local_servers.kafka_brokers
-    topic = f"changelog{uuid.uuid4().hex[:10]}"
+    topic = scratch_topic("changelog", local_servers)
     admin = AdminClient({"bootstrap.servers": brokers})
     for future in admin.create_topics([NewTopic(topic, num_partitions=2)]).values():
         future.result(30)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 from confluent_kafka import Consumer, Producer, TopicPartition
@@ -10,7 +9,13 @@ from confluent_kafka import Consumer, Producer, TopicPartition
 from pipeline.kafka.gaps import read_range
 from pipeline.settings import Settings
 from tests.integration.conftest import LocalServers
-from tests.integration.stream_helpers import cli, isolated_env, running_worker, wait_for_export
+from tests.integration.stream_helpers import (
+    cli,
+    isolated_env,
+    running_worker,
+    scratch_topic,
+    wait_for_export,
+)
 from tests.integration.test_stream import (
     SAMPLE_ARGS,
     SAMPLE_CDRS,
@@ -23,7 +28,7 @@ from tests.integration.test_stream import (
 
 def topic_of(servers: LocalServers, messages: int) -> tuple[str, Settings]:
     """A new topic whose partition 0 holds `m0`, `m1`, ...; settings to read it."""
-    topic = f"gaps{uuid.uuid4().hex[:10]}"
+    topic = scratch_topic("gaps", servers)
     producer = Producer({"bootstrap.servers": servers.kafka_brokers})
     for n in range(messages):
         producer.produce(topic, value=f"m{n}".encode(), partition=0)

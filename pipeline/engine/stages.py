@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -209,6 +209,9 @@ class RatingStage(_Stage):
                     last_at = event.at
                 else:
                     seen.day = None
+                    if (missing := self._not_in_catalog(event)) is not None:
+                        out.dead.append(("unknown_party", missing))
+                        continue
                     outcome = self._open(event)
             except PaymentError as error:
                 out.dead.append(("bad_payment", f"{_describe(event)}: {error}"))
@@ -239,6 +242,26 @@ class RatingStage(_Stage):
             f"{partition}: ids that old are no longer kept, so a repeat could not be told "
             f"from a new call and nothing was charged. If they were never billed, raise "
             f"CDR_REPLAY_WINDOW_DAYS and produce them again. Ids: {ids}"
+        )
+
+    def _not_in_catalog(self, event: Opening) -> str | None:
+        """Why an opening cannot be applied: its party is not in the catalog in use (a
+        catalog published without it, or whose openings came before the catalog did)."""
+        catalog = self.book.catalog
+        by_type: dict[PartyType, Mapping[str, object]] = {
+            PartyType.CUSTOMER: catalog.customers,
+            PartyType.RESELLER: catalog.resellers,
+            PartyType.PROVIDER: catalog.providers,
+            PartyType.ACCOUNT: catalog.accounts,
+        }
+        parties = by_type[event.party_type]
+        if event.party in parties:
+            return None
+        return (
+            f"{_describe(event)}: no such {event.party_type.value} in catalog "
+            f"{catalog.version}; nothing was opened. Publish a catalog that has it "
+            f"(`cdr-pipeline catalog publish DIR` sends its openings again; each party "
+            f"opens once)"
         )
 
     def _open(self, event: Opening) -> Outcome:

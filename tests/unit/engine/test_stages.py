@@ -301,3 +301,24 @@ def test_work_without_an_origin_is_checked_by_its_posting_id() -> None:
     same: list[PartyWork | Tick] = [_provider_work(5, "c5"), Tick(6, source=0)]
     again = stage.process(0, same)
     assert (again.postings, again.duplicates) == ([], 1)
+
+
+@pytest.mark.parametrize("party_type", [PartyType.CUSTOMER, PartyType.RESELLER, PartyType.PROVIDER])
+def test_an_opening_of_a_party_not_in_the_catalog_is_a_dead_letter_and_the_batch_goes_on(
+    party_type: PartyType,
+) -> None:
+    """A catalog published without the party, or whose openings came before the
+    catalog did: the rating agent crashed on it over and over, and nothing else ran."""
+    catalog, events = sample_events()
+    cdrs = [e for e in events if isinstance(e, RawCdr) and e.start is not None][:2]
+    batch = [
+        Sequenced(0, cdrs[0]),
+        Sequenced(1, Opening(party_type, "c8")),
+        Sequenced(2, cdrs[1]),
+    ]
+    out = RatingStage(catalog, 1).process(0, batch)
+    assert [reason for reason, _ in out.dead] == ["unknown_party"]
+    detail = out.dead[0][1]
+    assert f"opening of {party_type.value} c8" in detail and "catalog publish" in detail
+    assert [r.cdr_id for r in out.rated] == [c.cdr_id for c in cdrs]  # the rest rated
+    assert all(getattr(w, "party", "") != "c8" for work in out.work.values() for w in work)

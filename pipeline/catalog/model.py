@@ -186,6 +186,16 @@ class Catalog:
     max_call_seconds: int = 86_400
     version: str = field(default="")
 
+    def parties(self, party_type: PartyType) -> Mapping[str, object]:
+        """The catalog's parties of one type, by id."""
+        if party_type is PartyType.CUSTOMER:
+            return self.customers
+        if party_type is PartyType.RESELLER:
+            return self.resellers
+        if party_type is PartyType.PROVIDER:
+            return self.providers
+        return self.accounts
+
     def reseller_chain(self, customer: Customer) -> list[Reseller]:
         """The customer's reseller, its parent, and so on up to the operator."""
         chain: list[Reseller] = []

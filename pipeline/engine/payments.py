@@ -20,14 +20,9 @@ class PaymentError(ValueError):
 def check_payment(payment: Payment, catalog: Catalog) -> None:
     """Raise PaymentError unless the payment names a known party and an allowed recorder."""
     kind = payment.party_type
-    parties: dict[PartyType, dict[str, object]] = {
-        PartyType.CUSTOMER: dict(catalog.customers),
-        PartyType.RESELLER: dict(catalog.resellers),
-        PartyType.PROVIDER: dict(catalog.providers),
-    }
-    if kind not in parties:
+    if kind is PartyType.ACCOUNT:
         raise PaymentError(f"party_type {kind.value!r} cannot receive payments")
-    if payment.party not in parties[kind]:
+    if payment.party not in catalog.parties(kind):
         raise PaymentError(f"unknown {kind.value} {payment.party!r}")
     if not payment.recorded_by:
         return

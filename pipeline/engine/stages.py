@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -248,14 +248,7 @@ class RatingStage(_Stage):
         """Why an opening cannot be applied: its party is not in the catalog in use (a
         catalog published without it, or whose openings came before the catalog did)."""
         catalog = self.book.catalog
-        by_type: dict[PartyType, Mapping[str, object]] = {
-            PartyType.CUSTOMER: catalog.customers,
-            PartyType.RESELLER: catalog.resellers,
-            PartyType.PROVIDER: catalog.providers,
-            PartyType.ACCOUNT: catalog.accounts,
-        }
-        parties = by_type[event.party_type]
-        if event.party in parties:
+        if event.party in catalog.parties(event.party_type):
             return None
         return (
             f"{_describe(event)}: no such {event.party_type.value} in catalog "

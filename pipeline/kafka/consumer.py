@@ -4,8 +4,9 @@ faust-streaming 0.15.3 builds its aiokafka consumer with `fetch_max_wait_ms=1500
 no setting changes it. aiokafka leaves out of a fetch every partition that still has
 records buffered, so a message arriving on such a partition waits until the fetch in
 flight returns: up to 1.5 s when the partitions in that fetch are quiet. That is how
-work messages sat 1-2 s in Kafka beside an idle worker (benchmarks/RESULTS.md, "A fetch
-that waits 1.5 s"). A shorter wait only costs empty fetches while the worker is idle.
+work messages sat 1-2 s in Kafka beside an idle worker (benchmarks/RESULTS.md, "Packed
+columns, and a fetch that waits 100 ms"). A shorter wait only costs empty fetches while
+the worker is idle.
 """
 
 from __future__ import annotations

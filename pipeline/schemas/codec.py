@@ -169,8 +169,6 @@ def decode_raw(data: bytes) -> list[Sequenced | Tick]:
     if record["packed"] is None:  # v1 and v2: every event a record
         return events
     cdrs: list[Sequenced | Tick] = _packed_cdrs(record["packed"])
-    if not events:
-        return cdrs
     positions = unpack_longs(record["packed"]["positions"], "positions")
     bounds = [-1, *positions, len(cdrs) + len(events)]  # ascending, each inside the message
     if len(positions) != len(events) or any(p >= q for p, q in pairwise(bounds)):

@@ -6,8 +6,8 @@ A v4 message carries each piece of work as one element of `seq`, `sub`, `party`,
 own columns, in the same order; all of them packed whole in `packed`
 (`pipeline/schemas/packed.py`). A v3 message has the same columns as Avro arrays. Ticks
 stay Avro records in `items` (a few per message), and v1/v2 messages, whose `items` hold
-the work too, still read. A stage takes a message
-whole (`OrderedMerge.add`), so ticks read before the work lose nothing.
+the work too, still read. A stage takes a message whole (`OrderedMerge.add`), so ticks
+read before the work lose nothing.
 """
 
 from __future__ import annotations

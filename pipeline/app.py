@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import faust
 
@@ -102,6 +102,8 @@ class Pipeline:
         self.resellers: PartyStage | None = None
         self.providers: PartyStage | None = None
         self.sinks: dict[str, Progress] = {}  # per output topic, where its sink stands
+        self.failure: Exception | None = None  # a stage's, which stops the worker
+        self.stop_worker: Callable[[], None] | None = None  # the worker command's
         self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
 
     def _fetch_raw_in_step(self) -> None:
@@ -140,6 +142,33 @@ class Pipeline:
             for progress in self.sinks.values():
                 progress.forget()
         log.info("partitions revoked; stage memory dropped")
+
+    async def fail(self, stage: str, error: Exception, message: Any) -> NoReturn:
+        """A stage raised on `message`, which is a bug: stop the worker (it exits with
+        status 1) and process nothing more; waits here until the stop cancels it.
+
+        Going on would risk money: the stage's memory may be half changed. Nothing is
+        lost by stopping: the message's state was not stored, so the next start
+        processes it again, and again fails until the bug is fixed, which keeps the
+        partition's order (docs/delivery.md, "A stage that fails")."""
+        log.critical(
+            "the %s stage failed on %s[%s]@%s; stopping the worker (exit status 1). The "
+            "message is processed again when it starts",
+            stage,
+            message.topic,
+            message.partition,
+            message.offset,
+            exc_info=error,
+        )
+        if self.failure is None:
+            self.failure = error
+            # nothing to wait for: this message is never acknowledged, and what the
+            # stop leaves unfinished is redone on the next start
+            self.app.conf.stream_wait_empty = False
+            if self.stop_worker is not None:
+                self.stop_worker()
+        await asyncio.Future()  # never done
+        raise AssertionError("unreachable")
 
     def use_catalog(self, catalog: Catalog) -> None:
         """Swap in a newly published catalog; the first one creates the stages."""

@@ -6,7 +6,14 @@ import time
 from collections import Counter as Tally
 from collections.abc import Iterable, Mapping
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    start_http_server,
+)
 
 from pipeline.catalog.model import PartyType
 from pipeline.engine.records import RatedCdr
@@ -24,6 +31,9 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         r = self.registry = registry or CollectorRegistry()
+        # process_start_time_seconds and the like: a worker that keeps restarting
+        # (a stage failing on one message, docs/delivery.md) shows in its changes
+        ProcessCollector(registry=r)
         self.cdrs_in = Counter(
             "cdr_pipeline_cdrs_in_total", "CDRs read by the rating stage.", registry=r
         )

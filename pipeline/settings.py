@@ -86,6 +86,7 @@ class Settings:
     fetch_partition_bytes: int = 2_097_152  # 2 MiB: the 1 GiB bound (docs/settings.md)
     fetch_wait_ms: int = 100  # faust-streaming's own 1,500 held messages 1-2 s
     replay_window_days: int = 35
+    stop_seconds: float = 30.0
     catalog_dir: Path | None = None
 
     def __post_init__(self) -> None:
@@ -176,6 +177,7 @@ _PARSE: dict[str, Callable[[str], Any]] = {
     "fetch_partition_bytes": _whole,
     "fetch_wait_ms": _whole,
     "replay_window_days": _whole,
+    "stop_seconds": _real,
     "catalog_dir": _optional_path,
 }
 
@@ -228,6 +230,7 @@ _CHECK: dict[str, Callable[[Any], str | None]] = {
     "fetch_partition_bytes": _range(65_536, 64 * 1024 * 1024),
     "fetch_wait_ms": _range(1, 1500),
     "replay_window_days": _range(0, 36_500),
+    "stop_seconds": _range(1, 3600),
 }
 
 

@@ -82,7 +82,10 @@ def _agent(
         state: dict[str, bytes | None] = {}
         if items is not None:
             began = time.perf_counter()
-            out = process(message.partition, items, message.offset, event.value)
+            try:
+                out = process(message.partition, items, message.offset, event.value)
+            except Exception as error:
+                await p.fail(table, error, message)
             p.metrics.stage(table, out, time.perf_counter() - began)
             await publish(p, out, message.topic, message.partition, message.offset, event.value)
             state = out.state

@@ -16,13 +16,12 @@ from pipeline.settings import Settings
 @user_errors
 def worker() -> None:
     """Run the agents: rating, resellers, providers, and the ClickHouse sink."""
-    import faust
-
     from pipeline import heap
     from pipeline.agents import catalog, sink, stages
     from pipeline.app import Pipeline
     from pipeline.kafka.admin import ensure_topics
     from pipeline.warehouse.server import ServerWarehouse
+    from pipeline.worker import Worker, stop_now
 
     settings = Settings.from_env()
     heap.tune()
@@ -32,7 +31,13 @@ def worker() -> None:
     catalog.register(pipeline)
     sink.register(pipeline, lambda: ServerWarehouse.from_settings(settings))
     pipeline.metrics.serve(settings.metrics_port)
-    faust.Worker(pipeline.app, loglevel="INFO").execute_from_commandline()
+    pipeline.stop_worker = stop_now
+    try:
+        Worker(pipeline.app, settings.stop_seconds, loglevel="INFO").execute_from_commandline()
+    except SystemExit as done:
+        if pipeline.failure is not None and not done.code:  # Faust exits 0 after a stop
+            raise SystemExit(1) from None
+        raise
 
 
 @click.command()

@@ -14,7 +14,7 @@ from prometheus_client import generate_latest
 from pipeline.metrics import Metrics
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-METRIC = re.compile(r"\bcdr_pipeline_[a-z_]+")
+METRIC = re.compile(r"\b(?:cdr_pipeline|process)_[a-z_]+")
 
 
 def known_metrics() -> set[str]:
@@ -36,6 +36,7 @@ def test_alert_rules_cover_what_operators_must_hear() -> None:
     alerts = {r["alert"]: r for group in rules["groups"] for r in group["rules"]}
     assert set(alerts) >= {
         "CdrWorkerDown",
+        "CdrWorkerRestarting",
         "CdrConsumerLagGrowing",
         "CdrUnratedRatioHigh",
         "CdrSinkFailing",

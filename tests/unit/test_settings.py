@@ -74,6 +74,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "CDR_FETCH_PARTITION_BYTES": "1048576",
         "CDR_FETCH_WAIT_MS": "250",
         "CDR_REPLAY_WINDOW_DAYS": "7",
+        "CDR_STOP_SECONDS": "12.5",
         "CDR_CATALOG_DIR": "samples/catalog",
     }
     s = Settings.from_env(env)
@@ -95,7 +96,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
     )
     assert (s.raw_buffer_messages, s.fetch_partition_bytes) == (64, 1_048_576)
     assert s.fetch_wait_ms == 250
-    assert s.replay_window_days == 7
+    assert (s.replay_window_days, s.stop_seconds) == (7, 12.5)
     assert {env_name(f.name) for f in fields(Settings)} == set(env)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
@@ -97,6 +98,8 @@ class Pipeline:
         self.metrics = Metrics()
         self.catalog: Catalog | None = None
         self.catalog_ready = asyncio.Event()
+        # a wall-clock time (s) by which every catalog published was loaded or refused
+        self.catalog_synced = 0.0
         self.idle_work = asyncio.Lock()  # held by agents' work outside a message
         self.rating: RatingStage | None = None
         self.resellers: PartyStage | None = None
@@ -194,6 +197,30 @@ class Pipeline:
         heap.settle()  # the catalog and state so far: long-lived, not walked again
         self.catalog_ready.set()
         log.info("catalog %s in use", catalog.version)
+
+    async def catalog_published_by(self, produced: float, message: Any) -> None:
+        """Wait until every catalog published before `produced` (a raw message's Kafka
+        timestamp, in seconds) is in use or refused, for at most `CDR_CATALOG_WAIT_SECONDS`.
+
+        `catalog publish` sends a catalog's files, then opens its parties on the raw
+        topic. A worker still loading those files would find a new party unknown and
+        dead-letter its opening (docs/delivery.md, "Openings wait for their catalog").
+        """
+        if produced <= self.catalog_synced:
+            return
+        where = f"{message.topic}[{message.partition}]@{message.offset}"
+        log.info("%s opens parties of a catalog not in use yet; waiting for it", where)
+        deadline = time.monotonic() + self.settings.catalog_wait_seconds
+        while produced > self.catalog_synced:
+            if time.monotonic() > deadline:
+                log.warning(
+                    "%s: no newer catalog in use after %s s (CDR_CATALOG_WAIT_SECONDS); going "
+                    "on: a party it opens that the catalog in use lacks is dead-lettered",
+                    where,
+                    self.settings.catalog_wait_seconds,
+                )
+                return
+            await asyncio.sleep(0.05)
 
     async def write_state(self, table: str, message: Any, changes: dict[str, bytes | None]) -> None:
         """Store the state `message` changed, and that it is done, as one commit of its

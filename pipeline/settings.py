@@ -87,6 +87,7 @@ class Settings:
     fetch_wait_ms: int = 100  # faust-streaming's own 1,500 held messages 1-2 s
     replay_window_days: int = 35
     stop_seconds: float = 30.0
+    catalog_wait_seconds: float = 120.0
     catalog_dir: Path | None = None
 
     def __post_init__(self) -> None:
@@ -178,6 +179,7 @@ _PARSE: dict[str, Callable[[str], Any]] = {
     "fetch_wait_ms": _whole,
     "replay_window_days": _whole,
     "stop_seconds": _real,
+    "catalog_wait_seconds": _real,
     "catalog_dir": _optional_path,
 }
 
@@ -231,6 +233,7 @@ _CHECK: dict[str, Callable[[Any], str | None]] = {
     "fetch_wait_ms": _range(1, 1500),
     "replay_window_days": _range(0, 36_500),
     "stop_seconds": _range(1, 3600),
+    "catalog_wait_seconds": _range(0, 3600),
 }
 
 

@@ -1,9 +1,11 @@
-"""Every worker reads the whole catalog topic and swaps in each new complete version."""
+"""Every worker reads the whole catalog topic and swaps in each new complete version;
+it notes when it has caught up, for the openings that wait for their catalog."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
@@ -45,11 +47,14 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
         await asyncio.sleep(1)
         await consumer._client.force_metadata_update()
         partitions = consumer.partitions_for_topic(topic) or set()
-    consumer.assign([TopicPartition(topic, partition) for partition in sorted(partitions)])
+    assigned = [TopicPartition(topic, partition) for partition in sorted(partitions)]
+    consumer.assign(assigned)
     await consumer.seek_to_beginning()
     assembler = CatalogAssembler()
     current = p.catalog.version if p.catalog else None
     while True:
+        asked = time.time()
+        ends = await consumer.end_offsets(assigned)
         batches = await consumer.getmany(timeout_ms=1000)
         for messages in batches.values():
             for message in messages:
@@ -71,6 +76,11 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
             newest = None  # its files: freed once loaded
             if catalog is not None:
                 p.use_catalog(catalog)
+        positions = {tp: await consumer.position(tp) for tp in ends}
+        if all(positions[tp] >= end for tp, end in ends.items()):
+            # read to where the topic ended when asked, the newest complete version
+            # loaded or refused: every catalog published before then is dealt with
+            p.catalog_synced = asked
 
 
 async def _load(

@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import AsyncIterable, Callable, Sequence
+from collections.abc import AsyncIterable, Awaitable, Callable, Sequence
 from typing import Any
 
 from pipeline.agents.idle import with_idle
 from pipeline.agents.publish import publish
 from pipeline.app import Pipeline
+from pipeline.engine.events import opens_parties
 from pipeline.engine.stages import StageOutput
 from pipeline.kafka.stalls import StallWatch
 from pipeline.schemas.codec import decode_raw, read_work
@@ -40,7 +41,12 @@ def register(p: Pipeline) -> None:
         p.metrics.held_work.labels("providers").set(p.providers.pending())
         return out
 
-    p.app.agent(p.topics["raw"], name="cdr.rating")(_agent(p, "rating", "raw", decode_raw, rating))
+    async def openings_ready(message: Any, items: Sequence[Any]) -> None:
+        if opens_parties(items):
+            await p.catalog_published_by(message.timestamp, message)
+
+    rating_agent = _agent(p, "rating", "raw", decode_raw, rating, openings_ready)
+    p.app.agent(p.topics["raw"], name="cdr.rating")(rating_agent)
     for table, process in (("resellers", resellers), ("providers", providers)):
         agent = _agent(p, table, table, read_work, process)
         p.app.agent(p.topics[table], name=f"cdr.{table}")(agent)
@@ -59,6 +65,7 @@ def _agent(
     source: str,
     decode: Callable[[bytes], Sequence[Any]],
     process: Process,
+    ready: Callable[[Any, Sequence[Any]], Awaitable[None]] | None = None,
 ) -> Callable[[Any], Any]:
     """Decode, run the stage, deliver its output, then store its state as one commit.
 
@@ -70,7 +77,7 @@ def _agent(
     done, so the stage processes each offset once, in order, whatever offsets the
     consumer group commits (`Pipeline.next_offset`, `Pipeline.skipped`); when idle, and
     every so often while busy, it reads directly a partition the consumer has stopped
-    delivering (`StallWatch`).
+    delivering (`StallWatch`). A `ready` is awaited before the stage runs on a message.
     A rebalance waits for the message in hand to be acknowledged, and for that idle
     work, so state is always written by the partition's owner.
     """
@@ -81,6 +88,8 @@ def _agent(
         items = await p.decoded(event, decode)
         state: dict[str, bytes | None] = {}
         if items is not None:
+            if ready is not None:
+                await ready(message, items)
             began = time.perf_counter()
             try:
                 out = process(message.partition, items, message.offset, event.value)

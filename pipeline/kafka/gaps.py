@@ -23,6 +23,7 @@ class FetchedMessage:
     topic: str
     partition: int
     offset: int
+    timestamp: float = 0.0  # when it was produced, in seconds, as Faust's messages have it
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,8 @@ def read_range(
             if offset is None or offset >= end:
                 return Range(found, low)
             value = message.value() or b""
-            found.append(Fetched(value, FetchedMessage(topic, partition, offset)))
+            produced = message.timestamp()[1] / 1000
+            found.append(Fetched(value, FetchedMessage(topic, partition, offset, produced)))
             if offset == end - 1:
                 return Range(found, low)
     finally:

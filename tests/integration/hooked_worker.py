@@ -2,14 +2,18 @@
 
 TEST_FAIL_CDR=<cdr id>   the rating stage raises on that CDR, as a bug would
 TEST_HANG_INSERTS=1      every ClickHouse insert blocks for good
+TEST_SLOW_CATALOG=<s>    each published catalog takes that many seconds more to load
 """
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any
 
+from pipeline.agents import catalog
+from pipeline.catalog.model import Catalog
 from pipeline.cdrs.model import RawCdr
 from pipeline.cli import main
 from pipeline.engine.book import Book, Outcome
@@ -34,6 +38,14 @@ def _install() -> None:
             return 0
 
         ServerWarehouse.insert_columns = hang  # type: ignore[method-assign]
+    if slow := float(os.environ.get("TEST_SLOW_CATALOG", "0")):
+        load = catalog.load_files  # type: ignore[attr-defined]
+
+        def load_slowly(files: dict[str, bytes]) -> Catalog:
+            time.sleep(slow)
+            return load(files)
+
+        catalog.load_files = load_slowly  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

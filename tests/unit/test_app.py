@@ -58,3 +58,39 @@ def test_a_fetch_waits_at_most_the_configured_time_for_data() -> None:
     fetch in flight for as long (benchmarks/RESULTS.md)."""
     assert _fetch_wait_ms(Settings(topic_prefix="x")) == 100
     assert _fetch_wait_ms(Settings(topic_prefix="x", fetch_wait_ms=250)) == 250
+
+
+def test_an_opening_waits_until_the_catalogs_published_before_it_are_dealt_with() -> None:
+    from pipeline.kafka.gaps import FetchedMessage
+
+    p = Pipeline(Settings(topic_prefix="x", catalog_wait_seconds=0.3))
+    message = FetchedMessage("x.raw", 0, 5, timestamp=100.0)
+
+    async def run() -> None:
+        p.catalog_synced = 100.0
+        await asyncio.wait_for(p.catalog_published_by(100.0, message), 0.05)  # no wait
+        p.catalog_synced = 99.0
+        waiting = asyncio.ensure_future(p.catalog_published_by(100.0, message))
+        await asyncio.sleep(0.15)
+        assert not waiting.done()
+        p.catalog_synced = 101.0  # the watcher caught up
+        await asyncio.wait_for(waiting, 0.2)
+        p.catalog_synced = 0.0  # never: it goes on after CDR_CATALOG_WAIT_SECONDS
+        began = asyncio.get_running_loop().time()
+        await asyncio.wait_for(p.catalog_published_by(100.0, message), 2)
+        assert asyncio.get_running_loop().time() - began >= 0.3
+
+    asyncio.run(run())
+
+
+def test_only_a_batch_with_an_opening_waits_for_its_catalog() -> None:
+    from datetime import UTC, datetime
+
+    from pipeline.catalog.model import PartyType
+    from pipeline.engine.events import Opening, Sequenced, Tick, opens_parties
+    from pipeline.engine.records import Payment
+
+    at = datetime(2026, 3, 27, 9, tzinfo=UTC)
+    payment = Payment("pay-1", at, PartyType.CUSTOMER, "c1", 20_000_000, "USD")
+    assert not opens_parties([Tick(3), Sequenced(1, payment)])
+    assert opens_parties([Tick(3), Sequenced(2, Opening(PartyType.CUSTOMER, "c1"))])

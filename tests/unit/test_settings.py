@@ -75,6 +75,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
         "CDR_FETCH_WAIT_MS": "250",
         "CDR_REPLAY_WINDOW_DAYS": "7",
         "CDR_STOP_SECONDS": "12.5",
+        "CDR_CATALOG_WAIT_SECONDS": "30",
         "CDR_CATALOG_DIR": "samples/catalog",
     }
     s = Settings.from_env(env)
@@ -96,7 +97,7 @@ def test_every_setting_is_read_from_its_variable() -> None:
     )
     assert (s.raw_buffer_messages, s.fetch_partition_bytes) == (64, 1_048_576)
     assert s.fetch_wait_ms == 250
-    assert (s.replay_window_days, s.stop_seconds) == (7, 12.5)
+    assert (s.replay_window_days, s.stop_seconds, s.catalog_wait_seconds) == (7, 12.5, 30.0)
     assert {env_name(f.name) for f in fields(Settings)} == set(env)
 
 

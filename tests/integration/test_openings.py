@@ -1,0 +1,60 @@
+"""A party added by a catalog published while a worker runs is opened, however long the
+worker takes to load that catalog."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from tests.integration.conftest import LocalServers
+from tests.integration.stream_helpers import cli, isolated_env, wait_for_export
+from tests.integration.test_stopping import hooked_worker
+from tests.integration.test_stream import (
+    SAMPLE_ARGS,
+    SAMPLE_CDRS,
+    SAMPLES,
+    assert_same,
+    base_env,
+    offline,
+)
+
+
+def without_c3(catalog: Path) -> None:
+    """The sample catalog as it was before customer c3 and its account 3000 were added."""
+    path = catalog / "catalog.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("  c3:"))
+    kept = lines[:start] + lines[start + 2 :]  # c3's entry is two lines
+    kept = [line for line in kept if not line.startswith('  "3000"')]
+    path.write_text("".join(kept), encoding="utf-8")
+
+
+def test_a_new_partys_opening_waits_for_a_catalog_the_worker_is_still_loading(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    env = isolated_env(base_env(local_servers), tmp_path)
+    expected = offline(tmp_path, SAMPLES / "catalog", SAMPLE_CDRS, SAMPLE_ARGS)
+    assert any('"c3"' in line for line in expected["postings.jsonl"])
+    before = tmp_path / "before"
+    shutil.copytree(SAMPLES / "catalog", before)
+    without_c3(before)
+    cli(env, "db", "migrate")
+    cli(env, "catalog", "publish", str(before))
+    log = tmp_path / "worker.log"
+    worker = hooked_worker(dict(env, TEST_SLOW_CATALOG="8"), log)
+    try:
+        deadline = time.monotonic() + 120
+        while " in use" not in log.read_text(errors="replace"):  # the first, slowly
+            assert worker.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.5)
+        version = cli(env, "catalog", "publish", str(SAMPLES / "catalog")).split()[2]
+        cli(env, "produce", *SAMPLE_ARGS, *SAMPLE_CDRS)  # while it loads the new one
+        got = wait_for_export(env, expected, tmp_path / "stream", 120, worker)
+    finally:
+        worker.terminate()
+        worker.wait(60)
+    assert_same(got, expected)  # c3 opened, its calls and payment applied
+    text = log.read_text(errors="replace")
+    assert "unknown_party" not in text
+    assert text.index("catalog not in use yet; waiting") < text.index(f"{version} in use")

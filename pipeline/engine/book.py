@@ -4,6 +4,13 @@ The offline runner holds one Book that owns every kind of party. In the stream e
 stage holds a Book that owns some kinds (the rating stage customers and accounts, the
 reseller stage resellers, the provider stage providers); postings and minutes for the
 kinds it does not own come back as `deferred` work for the stage that does.
+
+Work can outlive its party's definition: a catalog published while work priced under
+the previous one is in flight (or held back for ordering) may no longer have that
+reseller or provider. Such a posting is still applied, in full, to the party's
+balance: the money was owed when the call was priced. With no terms left, it moves
+no block, threshold or limit and raises no alert; minutes for such a party are not
+counted (docs/delivery.md, "Work for a party the catalog no longer has").
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
-from pipeline.catalog.model import Catalog, PartyType
+from pipeline.catalog.model import BalanceTerms, Catalog, PartyType
 from pipeline.cdrs.model import RawCdr
 from pipeline.engine.calls import PackageKey, settle_call
 from pipeline.engine.payments import check_payment, payment_postings, sale_posting
@@ -86,6 +93,8 @@ class Book:
     packages: MutableMapping[PackageKey, PackageUsage] = field(default_factory=dict)
     days: MutableMapping[PartyKey, daily.DayUsage] = field(default_factory=dict)
     seen: MutableMapping[str, bool] = field(default_factory=dict)
+    # the currency of postings applied to parties the catalog in use does not have
+    gone: dict[PartyKey, str] = field(default_factory=dict)
 
     def open(self) -> Outcome:
         """Every party's opening balance, then the distributors' sales commissions."""
@@ -123,32 +132,49 @@ class Book:
         if state is None:
             catalog = self.catalog
             if party_type is PartyType.PROVIDER:
-                state = open_provider(catalog.providers[party])
-            elif party_type is PartyType.CUSTOMER:
-                state = open_balance(catalog.customers[party].terms)
+                provider = catalog.providers.get(party)
+                state = BalanceState(0) if provider is None else open_provider(provider)
             else:
-                state = open_balance(catalog.resellers[party].terms)
+                terms = self._terms(party_type, party)
+                state = BalanceState(0) if terms is None else open_balance(terms)
             self.balances[key] = state
         return state
+
+    def _terms(self, party_type: PartyType, party: str) -> BalanceTerms | None:
+        """A customer's or reseller's balance terms; None if the catalog lacks the party."""
+        catalog = self.catalog
+        found = (
+            catalog.customers.get(party)
+            if party_type is PartyType.CUSTOMER
+            else catalog.resellers.get(party)
+        )
+        return None if found is None else found.terms
 
     def post(self, entry: Posting) -> list[Alert]:
         """Apply one posting to its party's balance (the party must be owned here)."""
         state = self.state(entry.party_type, entry.party)
         cause = entry.cdr_id or entry.payment_id or entry.posting_id
         if entry.party_type is PartyType.PROVIDER:
-            provider = self.catalog.providers[entry.party]
+            provider = self.catalog.providers.get(entry.party)
+            if provider is None:
+                return self._post_gone(state, entry)
             state, alerts = apply_to_provider(state, provider, entry.amount, entry.at, cause)
         else:
-            terms = (
-                self.catalog.customers[entry.party].terms
-                if entry.party_type is PartyType.CUSTOMER
-                else self.catalog.resellers[entry.party].terms
-            )
+            terms = self._terms(entry.party_type, entry.party)
+            if terms is None:
+                return self._post_gone(state, entry)
             state, alerts = apply_to_balance(
                 state, terms, entry.amount, entry.party_type, entry.party, entry.at, cause
             )
         self.balances[(entry.party_type, entry.party)] = state
         return alerts
+
+    def _post_gone(self, state: BalanceState, entry: Posting) -> list[Alert]:
+        """A posting for a party the catalog no longer has: the amount, nothing else."""
+        key = (entry.party_type, entry.party)
+        self.balances[key] = BalanceState(state.balance + entry.amount, state.blocked, state.fired)
+        self.gone[key] = entry.currency
+        return []
 
     def _settle(self, postings: list[Posting], rated: RatedCdr | None = None) -> Outcome:
         """Apply the postings this book owns; defer the others."""
@@ -219,11 +245,14 @@ class Book:
 
     def count(self, party_type: PartyType, party: str, usage: daily.Usage) -> list[Alert]:
         """Count minutes against a provider's or account's daily limit."""
-        limit = (
-            self.catalog.providers[party].daily_limit
+        defined = (
+            self.catalog.providers.get(party)
             if party_type is PartyType.PROVIDER
-            else self.catalog.accounts[party].daily_limit
+            else self.catalog.accounts.get(party)
         )
+        if defined is None:  # no longer in the catalog: no limit to count against
+            return []
+        limit = defined.daily_limit
         key = (party_type, party)
         before = self.days.get(key)
         state, alerts = daily.apply(before, usage, limit, party_type, party)
@@ -261,13 +290,14 @@ class Book:
 
     def balance_line(self, party_type: PartyType, party: str) -> BalanceLine:
         state = self.state(party_type, party)
-        catalog = self.catalog
-        if party_type is PartyType.PROVIDER:
-            currency = catalog.providers[party].currency
-        elif party_type is PartyType.CUSTOMER:
-            currency = catalog.customers[party].terms.currency
+        provider = self.catalog.providers.get(party) if party_type is PartyType.PROVIDER else None
+        terms = None if provider is not None else self._terms(party_type, party)
+        if provider is not None:
+            currency = provider.currency
+        elif terms is not None:
+            currency = terms.currency
         else:
-            currency = catalog.resellers[party].terms.currency
+            currency = self.gone.get((party_type, party), "")
         blocked = state.blocked
         if party_type is PartyType.PROVIDER:  # disabled by its balance or its daily minutes
             blocked = blocked or _exhausted(self.days.get((party_type, party)))

@@ -322,3 +322,34 @@ def test_an_opening_of_a_party_not_in_the_catalog_is_a_dead_letter_and_the_batch
     assert f"opening of {party_type.value} c8" in detail and "catalog publish" in detail
     assert [r.cdr_id for r in out.rated] == [c.cdr_id for c in cdrs]  # the rest rated
     assert all(getattr(w, "party", "") != "c8" for work in out.work.values() for w in work)
+
+
+@pytest.mark.parametrize(
+    ("party_type", "role"), [(PartyType.RESELLER, RESELLERS), (PartyType.PROVIDER, PROVIDERS)]
+)
+def test_work_for_a_party_a_new_catalog_dropped_is_still_posted_in_full(
+    party_type: PartyType, role: str
+) -> None:
+    """Priced under the catalog that had the party, applied after one without it was
+    published: the stage raised KeyError, and the worker stopped on it for good."""
+    from dataclasses import replace
+
+    catalog, events = sample_events()
+    items = [Sequenced(i, e) for i, e in enumerate([*openings(catalog), *events])]
+    work = RatingStage(catalog, 1).process(0, [*items, Tick(len(items))]).work[(role, 0)]
+    kept = PartyStage(catalog, party_type, 1).process(0, work)
+    smaller = (
+        replace(catalog, resellers={})
+        if party_type is PartyType.RESELLER
+        else replace(catalog, providers={})
+    )
+    stage = PartyStage(catalog, party_type, 1)
+    stage.set_catalog(smaller)
+    gone = stage.process(0, work)
+
+    assert gone.postings == kept.postings and gone.postings  # every amount posted
+    assert gone.alerts == []  # no terms: no block, no threshold
+    if party_type is PartyType.PROVIDER:
+        assert kept.alerts  # carrier-b's balance limit: disabled under the catalog that had it
+    balances = {(b.party, b.balance, b.currency) for b in gone.balances}
+    assert balances == {(b.party, b.balance, b.currency) for b in kept.balances}

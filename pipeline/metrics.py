@@ -151,7 +151,14 @@ class Metrics:
         self._money: dict[str, list[int]] = {}
 
     def serve(self, port: int) -> None:
-        start_http_server(port, registry=self.registry)
+        try:
+            start_http_server(port, registry=self.registry)
+        except OSError as error:
+            raise OSError(
+                error.errno,
+                f"cannot serve metrics on port {port} (CDR_METRICS_PORT): {error.strerror}; "
+                f"is another worker on this host using it? Give each its own port",
+            ) from None
 
     def stage(self, agent: str, out: StageOutput, seconds: float) -> None:
         """After an agent's message: counts, money, alerts, blocked parties, timing."""

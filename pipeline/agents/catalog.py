@@ -14,6 +14,7 @@ from aiokafka.structs import TopicPartition  # type: ignore[import-untyped]
 from pipeline.app import Pipeline
 from pipeline.catalog.loader import load_catalog
 from pipeline.catalog.model import Catalog
+from pipeline.engine.succession import succession_errors
 from pipeline.kafka.catalog import CatalogAssembler, load_files
 from pipeline.schemas.codec import DecodeError, decode_catalog_file
 from pipeline.topics import CATALOG_MESSAGE_BYTES
@@ -72,7 +73,7 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
         newest = assembler.newest_complete()
         if newest is not None and newest[0] != current:
             current = newest[0]
-            catalog = await _load(loop, assembler, newest)
+            catalog = await _load(loop, assembler, newest, p.catalog)
             newest = None  # its files: freed once loaded
             if catalog is not None:
                 p.use_catalog(catalog)
@@ -87,14 +88,28 @@ async def _load(
     loop: asyncio.AbstractEventLoop,
     assembler: CatalogAssembler,
     newest: tuple[str, dict[str, bytes]],
+    in_use: Catalog | None,
 ) -> Catalog | None:
-    """The catalog of a complete version, None if it is refused; the assembler lets go of
-    its files and those of older versions."""
+    """The catalog of a complete version, None if it is refused (broken, or unfit to
+    follow the one `in_use`); the assembler lets go of its files and older versions'."""
     version, files = newest
     assembler.forget_through(version)
     try:
         catalog: Catalog = await loop.run_in_executor(None, load_files, files)
+        errors = (
+            []
+            if in_use is None
+            else await loop.run_in_executor(None, succession_errors, in_use, catalog)
+        )
     except Exception as error:  # a refused catalog must not stop the worker
         log.error("published catalog %s refused: %s", version, error)
+        return None
+    if errors:
+        log.error(
+            "published catalog %s refused; %s stays in use: %s",
+            version,
+            in_use.version if in_use else "",
+            "; ".join(errors),
+        )
         return None
     return catalog

@@ -38,6 +38,11 @@ class AccountTable(Mapping[str, Account]):
         entry = self._entries.get(ident)
         return default if entry is None else _account(ident, entry)
 
+    def customer_of(self, ident: str) -> str | None:
+        """The account's customer id (None: no such account), without building it."""
+        entry = self._entries.get(ident)
+        return entry if isinstance(entry, str) or entry is None else entry.customer
+
     def __contains__(self, ident: object) -> bool:
         return ident in self._entries
 

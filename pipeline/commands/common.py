@@ -50,7 +50,8 @@ def user_errors(func: F) -> F:
         ) as error:
             raise CliError(str(error)) from None
         except OSError as error:
-            raise CliError(f"{error.filename or ''}: {error.strerror or error}") from None
+            where = f"{error.filename}: " if error.filename else ""
+            raise CliError(f"{where}{error.strerror or error}") from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from pipeline.catalog.loader import load_catalog
 from pipeline.catalog.model import Catalog
@@ -108,7 +109,7 @@ def _read_to_end(consumer: Consumer, topic: str, timeout: float) -> Iterable[byt
     ends: dict[int, int] = {}
     assignment = []
     for p in partitions:
-        low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=timeout)
+        low, high = _watermarks(consumer, TopicPartition(topic, p), timeout)
         if high > low:
             ends[p] = high
             assignment.append(TopicPartition(topic, p, low))
@@ -127,3 +128,24 @@ def _read_to_end(consumer: Consumer, topic: str, timeout: float) -> Iterable[byt
         partition, offset = message.partition() or 0, message.offset() or 0
         if offset + 1 >= ends.get(partition, 0):
             ends.pop(partition, None)
+
+
+_NOT_READY = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE}
+
+
+def _watermarks(consumer: Consumer, partition: TopicPartition, timeout: float) -> tuple[int, int]:
+    """A partition's first and next offsets, asked again while the broker says to retry:
+    a topic created a moment ago answers "Not leader for partition" for a while, even
+    once its metadata names a leader (seen when `catalog publish` read the catalog topic
+    it had just created)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(partition, timeout=timeout)
+            return int(low), int(high)
+        except KafkaException as error:
+            kafka_error = error.args[0]
+            again = kafka_error.retriable() or kafka_error.code() in _NOT_READY
+            if not again or time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from confluent_kafka import KafkaError, Message, Producer
 from tqdm import tqdm
 
-from pipeline.catalog.loader import load_catalog_files
+from pipeline.catalog.loader import CatalogError, load_catalog_files
 from pipeline.catalog.model import Catalog, PartyType
 from pipeline.cdrs.model import RawCdr
 from pipeline.cdrs.readers import read_cdrs
@@ -18,6 +18,7 @@ from pipeline.engine.events import Opening, Sequenced, Tick
 from pipeline.engine.ordering import time_order
 from pipeline.engine.records import Payment
 from pipeline.engine.routing import Router, partition_of
+from pipeline.engine.succession import succession_errors
 from pipeline.engine.window import RUN_BITS, SEQ_EPOCH
 from pipeline.kafka.catalog import publish_files, read_published
 from pipeline.kafka.errors import NoCatalogError
@@ -120,8 +121,14 @@ def openings(catalog: Catalog) -> list[Opening]:
 
 
 def publish_catalog(settings: Settings, directory: Path) -> tuple[Catalog, int]:
-    """Publish the catalog's files, then open its parties; returns the catalog and parties."""
+    """Publish the catalog's files, then open its parties; returns the catalog and parties.
+
+    Refused whole (CatalogError) if it may not follow the catalog published before it:
+    a party changing its currency, or state moving partitions (`succession_errors`)."""
     catalog, files = load_catalog_files(directory)
+    previous = read_published(settings)
+    if previous is not None and (errors := succession_errors(previous, catalog)):
+        raise CatalogError(directory, errors)
     publish_files(settings, catalog.version, files)
     parties = EventProducer(settings, catalog).send(openings(catalog), run_base())
     return catalog, parties

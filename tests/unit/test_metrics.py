@@ -57,3 +57,16 @@ def test_blocked_gauges_take_the_counts_given_and_zero_for_the_rest() -> None:
     assert value("cdr_pipeline_blocked_parties", {"party_type": "account"}) == 1
     assert value("cdr_pipeline_disabled_providers") == 0
     assert value("cdr_pipeline_blocked_parties", {"party_type": "provider"}) is None
+
+
+def test_a_metrics_port_in_use_is_a_clear_error() -> None:
+    import socket
+
+    import pytest
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError, match=f"cannot serve metrics on port {port} \\(CDR_METRICS"):
+            Metrics().serve(port)

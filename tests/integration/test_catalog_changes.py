@@ -1,9 +1,11 @@
-"""A party added by a catalog published while a worker runs is opened, however long the
-worker takes to load that catalog."""
+"""Catalogs published while a worker runs: a new party is opened however long the worker
+takes to load its catalog; a catalog that would move a party's money is refused."""
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -58,3 +60,28 @@ def test_a_new_partys_opening_waits_for_a_catalog_the_worker_is_still_loading(
     text = log.read_text(errors="replace")
     assert "unknown_party" not in text
     assert text.index("catalog not in use yet; waiting") < text.index(f"{version} in use")
+
+
+def test_publishing_a_catalog_that_changes_a_partys_currency_is_refused_whole(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    env = isolated_env(base_env(local_servers), tmp_path)
+    cli(env, "catalog", "publish", str(SAMPLES / "catalog"))
+    changed = tmp_path / "changed"
+    shutil.copytree(SAMPLES / "catalog", changed)
+    path = changed / "catalog.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("reseller: null, currency: EUR", "reseller: null, currency: USD"))
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "catalog", "publish", str(changed)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode != 0 and done.stdout == ""
+    assert "is refused: 1 error" in done.stderr
+    assert "customers.c3.currency: USD, but its balance is kept in EUR" in done.stderr
+    published = cli(env, "catalog", "publish", str(SAMPLES / "catalog"))  # still the same
+    assert published.startswith("published catalog ")

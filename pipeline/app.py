@@ -155,12 +155,10 @@ class Pipeline:
         processes it again, and again fails until the bug is fixed, which keeps the
         partition's order (docs/delivery.md, "A stage that fails")."""
         log.critical(
-            "the %s stage failed on %s[%s]@%s; stopping the worker (exit status 1). The "
-            "message is processed again when it starts",
+            "the %s stage failed on %s; stopping the worker (exit status 1). The message "
+            "is processed again when it starts",
             stage,
-            message.topic,
-            message.partition,
-            message.offset,
+            _where(message),
             exc_info=error,
         )
         if self.failure is None:
@@ -208,7 +206,7 @@ class Pipeline:
         """
         if produced <= self.catalog_synced:
             return
-        where = f"{message.topic}[{message.partition}]@{message.offset}"
+        where = _where(message)
         log.info("%s opens parties of a catalog not in use yet; waiting for it", where)
         deadline = time.monotonic() + self.settings.catalog_wait_seconds
         while produced > self.catalog_synced:
@@ -342,21 +340,25 @@ class Pipeline:
         )
 
     async def decoded(self, event: Any, decode: Callable[[bytes], T]) -> T | None:
-        """The event's value decoded, or None after dead-lettering it with the reason."""
+        """The event's value decoded, or None after dead-lettering it with the reason.
+
+        The codec raises DecodeError and nothing else; anything else is a bug in it, met
+        on this message's bytes, which are dead-lettered as `decode_failed` to be
+        produced again once it is fixed.
+        """
         try:
             return decode(event.value)
         except DecodeError as error:
-            message = event.message
-            sent = await self.dead_letter(
-                message.topic,
-                message.partition,
-                message.offset,
-                error.reason,
-                error.detail,
-                event.value,
-            )
-            await sent  # delivered before the message can be marked done
-            return None
+            reason, detail = error.reason, error.detail
+        except Exception as error:
+            log.exception("decoding %s failed", _where(event.message))
+            reason, detail = "decode_failed", f"{type(error).__name__}: {error}"
+        message = event.message
+        sent = await self.dead_letter(
+            message.topic, message.partition, message.offset, reason, detail, event.value
+        )
+        await sent  # delivered before the message can be marked done
+        return None
 
     async def dead_letter(
         self, topic: str, partition: int, offset: int, reason: str, detail: str, payload: bytes
@@ -366,6 +368,10 @@ class Pipeline:
         self.metrics.dead_letter(reason)
         log.warning("dead letter from %s[%s]@%s: %s: %s", topic, partition, offset, reason, detail)
         return await self.topics["deadletter"].send(value=encode_dead_letter(letter))
+
+
+def _where(message: Any) -> str:
+    return f"{message.topic}[{message.partition}]@{message.offset}"
 
 
 def _next_key(partition: int) -> str:

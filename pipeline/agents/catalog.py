@@ -55,7 +55,7 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
     current = p.catalog.version if p.catalog else None
     while True:
         asked = time.time()
-        ends = await consumer.end_offsets(assigned)
+        ends = await _ends(consumer, assigned)
         batches = await consumer.getmany(timeout_ms=1000)
         for messages in batches.values():
             for message in messages:
@@ -78,10 +78,21 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
             if catalog is not None:
                 p.use_catalog(catalog)
         positions = {tp: await consumer.position(tp) for tp in ends}
-        if all(positions[tp] >= end for tp, end in ends.items()):
+        if ends and all(positions[tp] >= end for tp, end in ends.items()):
             # read to where the topic ended when asked, the newest complete version
             # loaded or refused: every catalog published before then is dealt with
             p.catalog_synced = asked
+
+
+async def _ends(consumer: Any, assigned: list[Any]) -> dict[Any, int]:
+    """Where each catalog partition ends now; empty while the broker cannot say (it is
+    restarting, say): the watcher then reads on but does not count itself caught up."""
+    try:
+        ends: dict[Any, int] = await consumer.end_offsets(assigned)
+    except Exception as error:  # aiokafka's errors vary; the next round asks again
+        log.warning("catalog topic end offsets not read (%r); asking again", error)
+        return {}
+    return ends
 
 
 async def _load(

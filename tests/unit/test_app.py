@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from faust.types import TP
 
@@ -94,3 +95,27 @@ def test_only_a_batch_with_an_opening_waits_for_its_catalog() -> None:
     payment = Payment("pay-1", at, PartyType.CUSTOMER, "c1", 20_000_000, "USD")
     assert not opens_parties([Tick(3), Sequenced(1, payment)])
     assert opens_parties([Tick(3), Sequenced(2, Opening(PartyType.CUSTOMER, "c1"))])
+
+
+def test_a_decoder_bug_dead_letters_the_message_as_decode_failed() -> None:
+    from types import SimpleNamespace
+
+    from pipeline.kafka.gaps import FetchedMessage
+
+    p = Pipeline(Settings(topic_prefix="x"))
+    letters: list[tuple[object, ...]] = []
+
+    async def dead_letter(*args: object) -> Any:
+        letters.append(args)
+        return asyncio.sleep(0)
+
+    p.dead_letter = dead_letter  # type: ignore[method-assign,assignment]  # no broker
+
+    def buggy(data: bytes) -> object:
+        raise IndexError("tuple index out of range")
+
+    event = SimpleNamespace(value=b"\x01", message=FetchedMessage("x.raw", 2, 7))
+    assert asyncio.run(p.decoded(event, buggy)) is None
+    assert letters == [
+        ("x.raw", 2, 7, "decode_failed", "IndexError: tuple index out of range", b"\x01")
+    ]

@@ -84,6 +84,14 @@ def publish_files(settings: Settings, version: str, files: dict[str, bytes]) -> 
 
 def read_published(settings: Settings, timeout: float = 30.0) -> Catalog | None:
     """The newest complete catalog on the topic, or None when nothing was published."""
+    newest = read_published_files(settings, timeout)
+    return None if newest is None else load_files(newest[1])
+
+
+def read_published_files(
+    settings: Settings, timeout: float = 30.0
+) -> tuple[str, dict[str, bytes]] | None:
+    """The version and files of the newest complete catalog on the topic, not loaded."""
     topic = TopicNames.from_settings(settings).catalog
     consumer = Consumer(
         {
@@ -97,8 +105,7 @@ def read_published(settings: Settings, timeout: float = 30.0) -> Catalog | None:
         assembler = CatalogAssembler()
         for message in _read_to_end(consumer, topic, timeout):
             assembler.add(decode_catalog_file(message))
-        newest = assembler.newest_complete()
-        return None if newest is None else load_files(newest[1])
+        return assembler.newest_complete()
     finally:
         consumer.close()
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from pipeline.commands.common import cdr_input_options, check_inputs, user_errors
+from pipeline.commands.common import CliError, cdr_input_options, check_inputs, user_errors
 from pipeline.settings import Settings
 
 
@@ -89,6 +89,52 @@ def payments(file: Path) -> None:
     ensure_topics(settings)
     count = produce_payments(settings, file)
     click.echo(f"recorded {count} payments")
+
+
+@click.command()
+@click.option(
+    "--reason",
+    "reasons",
+    multiple=True,
+    help="Only dead letters with this reason (repeat for several), e.g. decode_failed.",
+)
+@click.option(
+    "--replay",
+    is_flag=True,
+    help="Send the chosen dead letters' messages back to their topics and partitions.",
+)
+@user_errors
+def deadletters(reasons: tuple[str, ...], replay: bool) -> None:
+    """List the dead letters as JSON Lines, or replay their messages once fixed."""
+    import json
+
+    from pipeline.kafka.admin import ensure_topics
+    from pipeline.kafka.deadletters import chosen, read_dead_letters
+    from pipeline.kafka.deadletters import replay as send_back
+    from pipeline.schemas.codec import DecodeError
+
+    settings = Settings.from_env()
+    ensure_topics(settings)
+    try:
+        letters = chosen(read_dead_letters(settings), reasons)
+        if replay:
+            sent = send_back(settings, letters)
+            click.echo(f"replayed {sent} messages from {len(letters)} dead letters")
+            return
+    except (DecodeError, RuntimeError) as error:
+        raise CliError(str(error)) from None
+    for letter in letters:
+        line = {
+            "at": letter.at.isoformat(),
+            "topic": letter.topic,
+            "partition": letter.partition,
+            "offset": letter.offset,
+            "reason": letter.reason,
+            "detail": letter.detail,
+            "bytes": len(letter.payload),
+        }
+        click.echo(json.dumps(line, ensure_ascii=False))
+    click.echo(f"{len(letters)} dead letters", err=True)
 
 
 @click.command("publish")

@@ -3,6 +3,7 @@
 TEST_FAIL_CDR=<cdr id>   the rating stage raises on that CDR, as a bug would
 TEST_HANG_INSERTS=1      every ClickHouse insert blocks for good
 TEST_SLOW_CATALOG=<s>    each published catalog takes that many seconds more to load
+TEST_DECODE_BUG=1        decoding a raw message raises, as a bug in the codec would
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 import time
 from typing import Any
 
-from pipeline.agents import catalog
+from pipeline.agents import catalog, stages
 from pipeline.catalog.model import Catalog
 from pipeline.cdrs.model import RawCdr
 from pipeline.cli import main
@@ -46,6 +47,12 @@ def _install() -> None:
             return load(files)
 
         catalog.load_files = load_slowly  # type: ignore[attr-defined]
+    if os.environ.get("TEST_DECODE_BUG"):
+
+        def decode_badly(data: bytes) -> list[Any]:
+            raise RuntimeError("a decoder bug put in by the test")
+
+        stages.decode_raw = decode_badly  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

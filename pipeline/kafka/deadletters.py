@@ -31,9 +31,8 @@ def read_dead_letters(settings: Settings, timeout: float = 30.0) -> list[DeadLet
 
 
 def replay(settings: Settings, letters: Iterable[DeadLetter], timeout: float = 60.0) -> int:
-    """Send each letter's original bytes back to its topic and partition, in the order
-    given; a message met again (a letter for a replayed message that failed again) is
-    sent once. Returns how many were sent.
+    """Send the messages of `letters` back to their topics and partitions (`to_replay`);
+    returns how many were sent.
 
     Safe to repeat: the stages recognise CDRs, payments and openings they have applied
     by their ids, and the sink's tables drop repeated rows by key (docs/delivery.md).
@@ -47,12 +46,8 @@ def replay(settings: Settings, letters: Iterable[DeadLetter], timeout: float = 6
         if error is not None:
             failed.append(str(error))
 
-    sent: set[tuple[str, int, bytes]] = set()
-    for letter in letters:
-        key = (letter.topic, letter.partition, hashlib.sha256(letter.payload).digest())
-        if key in sent:
-            continue
-        sent.add(key)
+    messages = to_replay(letters)
+    for letter in messages:
         producer.produce(
             letter.topic, value=letter.payload, partition=letter.partition, on_delivery=delivered
         )
@@ -62,7 +57,22 @@ def replay(settings: Settings, letters: Iterable[DeadLetter], timeout: float = 6
             f"dead letters not all sent back to {settings.kafka_brokers}: "
             f"{failed[0] if failed else 'timed out'}"
         )
-    return len(sent)
+    return len(messages)
+
+
+def to_replay(letters: Iterable[DeadLetter]) -> list[DeadLetter]:
+    """The letters whose messages to send back, in the order of their original offsets
+    within each partition (dead letters spread over the dead-letter topic's partitions
+    in no order), each message once: a replayed message that failed again has a second
+    letter, for a later offset, with the same bytes."""
+    sent: set[tuple[str, int, bytes]] = set()
+    order: list[DeadLetter] = []
+    for letter in sorted(letters, key=lambda d: (d.topic, d.partition, d.offset)):
+        key = (letter.topic, letter.partition, hashlib.sha256(letter.payload).digest())
+        if key not in sent:
+            sent.add(key)
+            order.append(letter)
+    return order
 
 
 def chosen(letters: Sequence[DeadLetter], reasons: Sequence[str]) -> list[DeadLetter]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
 
@@ -98,8 +98,10 @@ class Pipeline:
         self.metrics = Metrics()
         self.catalog: Catalog | None = None
         self.catalog_ready = asyncio.Event()
-        # a wall-clock time (s) by which every catalog published was loaded or refused
+        # a wall-clock time (s) by which every catalog published was loaded or refused,
+        # and how to ask the catalog watcher whether it is caught up right now
         self.catalog_synced = 0.0
+        self.catalog_caught_up: Callable[[], Awaitable[bool]] | None = None
         self.idle_work = asyncio.Lock()  # held by agents' work outside a message
         self.rating: RatingStage | None = None
         self.resellers: PartyStage | None = None
@@ -200,20 +202,22 @@ class Pipeline:
         """Wait until every catalog published before `produced` (a raw message's Kafka
         timestamp, in seconds) is in use or refused, for at most `CDR_CATALOG_WAIT_SECONDS`.
 
-        `catalog publish` sends a catalog's files, then opens its parties on the raw
-        topic. A worker still loading those files would find a new party unknown and
-        dead-letter its opening (docs/delivery.md, "Openings wait for their catalog").
+        `catalog publish` returns once the broker has the files, before any worker has
+        loaded them (docs/delivery.md, "Messages that need a newer catalog").
         """
         if produced <= self.catalog_synced:
             return
+        caught_up = self.catalog_caught_up
+        if caught_up is not None and await caught_up() and produced <= self.catalog_synced:
+            return  # nothing newer was published: the usual case, one broker round trip
         where = _where(message)
-        log.info("%s opens parties of a catalog not in use yet; waiting for it", where)
+        log.info("%s needs what the catalog in use lacks; waiting for a newer one", where)
         deadline = time.monotonic() + self.settings.catalog_wait_seconds
         while produced > self.catalog_synced:
             if time.monotonic() > deadline:
                 log.warning(
                     "%s: no newer catalog in use after %s s (CDR_CATALOG_WAIT_SECONDS); going "
-                    "on: a party it opens that the catalog in use lacks is dead-lettered",
+                    "on with the one in use",
                     where,
                     self.settings.catalog_wait_seconds,
                 )

@@ -53,35 +53,53 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
     await consumer.seek_to_beginning()
     assembler = CatalogAssembler()
     current = p.catalog.version if p.catalog else None
+    busy = False  # from a fetch until what it brought is dealt with
+
+    async def caught_up(asked: float, ends: dict[Any, int]) -> bool:
+        """Whether everything on the topic at `ends` (asked for at `asked`) is read and
+        dealt with: then every catalog published before `asked` is loaded or refused."""
+        if busy or not ends:
+            return False
+        positions = {tp: await consumer.position(tp) for tp in ends}
+        if busy or not all(positions[tp] >= end for tp, end in ends.items()):
+            return False
+        p.catalog_synced = max(p.catalog_synced, asked)
+        return True
+
+    async def caught_up_now() -> bool:
+        asked = time.time()
+        return await caught_up(asked, await _ends(consumer, assigned))
+
+    p.catalog_caught_up = caught_up_now
     while True:
         asked = time.time()
         ends = await _ends(consumer, assigned)
         batches = await consumer.getmany(timeout_ms=1000)
-        for messages in batches.values():
-            for message in messages:
-                try:
-                    assembler.add(decode_catalog_file(message.value))
-                except DecodeError as error:
-                    await p.dead_letter(
-                        topic,
-                        message.partition,
-                        message.offset,
-                        error.reason,
-                        error.detail,
-                        message.value,
-                    )
-        newest = assembler.newest_complete()
-        if newest is not None and newest[0] != current:
-            current = newest[0]
-            catalog = await _load(loop, assembler, newest, p.catalog)
-            newest = None  # its files: freed once loaded
-            if catalog is not None:
-                p.use_catalog(catalog)
-        positions = {tp: await consumer.position(tp) for tp in ends}
-        if ends and all(positions[tp] >= end for tp, end in ends.items()):
-            # read to where the topic ended when asked, the newest complete version
-            # loaded or refused: every catalog published before then is dealt with
-            p.catalog_synced = asked
+        busy = True
+        try:
+            for messages in batches.values():
+                for message in messages:
+                    try:
+                        assembler.add(decode_catalog_file(message.value))
+                    except DecodeError as error:
+                        await p.dead_letter(
+                            topic,
+                            message.partition,
+                            message.offset,
+                            error.reason,
+                            error.detail,
+                            message.value,
+                        )
+            newest = assembler.newest_complete()
+            if newest is not None and newest[0] != current:
+                current = newest[0]
+                catalog = await _load(loop, assembler, newest, p.catalog)
+                newest = None  # its files: freed once loaded
+                if catalog is not None:
+                    p.use_catalog(catalog)
+        finally:
+            busy = False
+        await caught_up(asked, ends)
 
 
 async def _ends(consumer: Any, assigned: list[Any]) -> dict[Any, int]:

@@ -11,8 +11,7 @@ from typing import Any
 from pipeline.agents.idle import with_idle
 from pipeline.agents.publish import publish
 from pipeline.app import Pipeline
-from pipeline.engine.events import opens_parties
-from pipeline.engine.stages import StageOutput
+from pipeline.engine.stages import StageOutput, missed_catalog
 from pipeline.kafka.stalls import StallWatch
 from pipeline.schemas.codec import decode_raw, read_work
 
@@ -41,11 +40,27 @@ def register(p: Pipeline) -> None:
         p.metrics.held_work.labels("providers").set(p.providers.pending())
         return out
 
-    async def openings_ready(message: Any, items: Sequence[Any]) -> None:
-        if opens_parties(items):
-            await p.catalog_published_by(message.timestamp, message)
+    async def with_newer_catalog(
+        message: Any, items: Sequence[Any], out: StageOutput
+    ) -> StageOutput | None:
+        """The batch rated again with the catalog published before it, if the catalog in
+        use lacked something it needed and that one was not loaded yet; else None.
 
-    rating_agent = _agent(p, "rating", "raw", decode_raw, rating, openings_ready)
+        `catalog publish` returns before the workers have loaded the catalog: a new
+        account's calls, or a new party's opening, produced right after it could meet
+        the old one (docs/delivery.md, "Messages that need a newer catalog").
+        """
+        if not missed_catalog(out) or message.timestamp <= p.catalog_synced:
+            return None
+        used = p.catalog
+        await p.catalog_published_by(message.timestamp, message)
+        if p.catalog is used:
+            return None
+        assert p.rating is not None
+        p.rating.forget()  # the batch's changes, in memory only, go; the tables are read
+        return p.rating.process(message.partition, items)
+
+    rating_agent = _agent(p, "rating", "raw", decode_raw, rating, with_newer_catalog)
     p.app.agent(p.topics["raw"], name="cdr.rating")(rating_agent)
     for table, process in (("resellers", resellers), ("providers", providers)):
         agent = _agent(p, table, table, read_work, process)
@@ -65,7 +80,7 @@ def _agent(
     source: str,
     decode: Callable[[bytes], Sequence[Any]],
     process: Process,
-    ready: Callable[[Any, Sequence[Any]], Awaitable[None]] | None = None,
+    again: Callable[[Any, Any, StageOutput], Awaitable[StageOutput | None]] | None = None,
 ) -> Callable[[Any], Any]:
     """Decode, run the stage, deliver its output, then store its state as one commit.
 
@@ -77,7 +92,7 @@ def _agent(
     done, so the stage processes each offset once, in order, whatever offsets the
     consumer group commits (`Pipeline.next_offset`, `Pipeline.skipped`); when idle, and
     every so often while busy, it reads directly a partition the consumer has stopped
-    delivering (`StallWatch`). A `ready` is awaited before the stage runs on a message.
+    delivering (`StallWatch`). `again` may replace a message's output by a second run.
     A rebalance waits for the message in hand to be acknowledged, and for that idle
     work, so state is always written by the partition's owner.
     """
@@ -88,11 +103,11 @@ def _agent(
         items = await p.decoded(event, decode)
         state: dict[str, bytes | None] = {}
         if items is not None:
-            if ready is not None:
-                await ready(message, items)
             began = time.perf_counter()
             try:
                 out = process(message.partition, items, message.offset, event.value)
+                if again is not None and (redone := await again(message, items, out)):
+                    out = redone
             except Exception as error:
                 await p.fail(table, error, message)
             p.metrics.stage(table, out, time.perf_counter() - began)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -30,11 +29,6 @@ class Sequenced:
 
     seq: int
     event: RawCdr | Payment | Opening
-
-
-def opens_parties(items: Iterable[Sequenced | Tick]) -> bool:
-    """Whether any of `items` opens a party, which needs the catalog that has it."""
-    return any(type(item) is Sequenced and type(item.event) is Opening for item in items)
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,30 @@ class StageOutput:
     too_late: int = 0  # CDRs dead-lettered as too late to tell from a repeat
 
 
+# what a batch can lack from the catalog in use: a newer one may have it
+CATALOG_MISSES = frozenset(
+    {
+        "unknown_account",
+        "unknown_provider",
+        "no_rate",
+        "no_reseller_rate",
+        "no_provider_rate",
+        "no_exchange_rate",
+        "bad_duration",  # longer than the catalog's max_call_seconds
+        "unknown_party",
+        "bad_payment",
+    }
+)
+
+
+def missed_catalog(out: StageOutput) -> bool:
+    """Whether a batch unrated a CDR or dead-lettered an event for want of something in
+    the catalog (an account, a rate, a party...) rather than for bad input."""
+    return any(reason in CATALOG_MISSES for reason, _ in out.dead) or any(
+        line.reason in CATALOG_MISSES for line in out.rated if line.status == "unrated"
+    )
+
+
 class _Store:
     """The Book's mappings over one stage table: typed keys and values, tracked changes."""
 

@@ -1,5 +1,5 @@
-"""Catalogs published while a worker runs: a new party is opened however long the worker
-takes to load its catalog; a catalog that would move a party's money is refused."""
+"""Catalogs published while a worker runs: what a new catalog adds is used however long
+the worker takes to load it; a catalog that would move a party's money is refused."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.integration.conftest import LocalServers
 from tests.integration.stream_helpers import cli, isolated_env, wait_for_export
@@ -32,15 +35,33 @@ def without_c3(catalog: Path) -> None:
     path.write_text("".join(kept), encoding="utf-8")
 
 
-def test_a_new_partys_opening_waits_for_a_catalog_the_worker_is_still_loading(
-    local_servers: LocalServers, tmp_path: Path
+def without_2000(catalog: Path) -> None:
+    """The sample catalog as it was before customer c2's account 2000 was added."""
+    path = catalog / "catalog.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(x for x in lines if not x.startswith('  "2000"')), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("earlier", "needed"),
+    [(without_c3, '"c3"'), (without_2000, '"account": "2000"')],
+    ids=["new customer, opened", "new account, no opening"],
+)
+def test_a_message_needing_a_catalog_the_worker_is_still_loading_waits_for_it(
+    local_servers: LocalServers,
+    tmp_path: Path,
+    earlier: Callable[[Path], None],
+    needed: str,
 ) -> None:
+    """`catalog publish`, then `produce` at once, while the worker takes 8 s to load the
+    catalog: the new party's opening, its calls and payment, or the new account's
+    calls, are applied with it, not refused by the catalog before."""
     env = isolated_env(base_env(local_servers), tmp_path)
     expected = offline(tmp_path, SAMPLES / "catalog", SAMPLE_CDRS, SAMPLE_ARGS)
-    assert any('"c3"' in line for line in expected["postings.jsonl"])
+    assert any(needed in line for line in expected["postings.jsonl"] + expected["rated.jsonl"])
     before = tmp_path / "before"
     shutil.copytree(SAMPLES / "catalog", before)
-    without_c3(before)
+    earlier(before)
     cli(env, "db", "migrate")
     cli(env, "catalog", "publish", str(before))
     log = tmp_path / "worker.log"
@@ -56,10 +77,10 @@ def test_a_new_partys_opening_waits_for_a_catalog_the_worker_is_still_loading(
     finally:
         worker.terminate()
         worker.wait(60)
-    assert_same(got, expected)  # c3 opened, its calls and payment applied
+    assert_same(got, expected)
     text = log.read_text(errors="replace")
     assert "unknown_party" not in text
-    assert text.index("catalog not in use yet; waiting") < text.index(f"{version} in use")
+    assert text.index("lacks; waiting for a newer one") < text.index(f"{version} in use")
 
 
 def test_publishing_a_catalog_that_changes_a_partys_currency_is_refused_whole(

@@ -84,19 +84,6 @@ def test_an_opening_waits_until_the_catalogs_published_before_it_are_dealt_with(
     asyncio.run(run())
 
 
-def test_only_a_batch_with_an_opening_waits_for_its_catalog() -> None:
-    from datetime import UTC, datetime
-
-    from pipeline.catalog.model import PartyType
-    from pipeline.engine.events import Opening, Sequenced, Tick, opens_parties
-    from pipeline.engine.records import Payment
-
-    at = datetime(2026, 3, 27, 9, tzinfo=UTC)
-    payment = Payment("pay-1", at, PartyType.CUSTOMER, "c1", 20_000_000, "USD")
-    assert not opens_parties([Tick(3), Sequenced(1, payment)])
-    assert opens_parties([Tick(3), Sequenced(2, Opening(PartyType.CUSTOMER, "c1"))])
-
-
 def test_a_decoder_bug_dead_letters_the_message_as_decode_failed() -> None:
     from types import SimpleNamespace
 
@@ -119,3 +106,22 @@ def test_a_decoder_bug_dead_letters_the_message_as_decode_failed() -> None:
     assert letters == [
         ("x.raw", 2, 7, "decode_failed", "IndexError: tuple index out of range", b"\x01")
     ]
+
+
+def test_a_message_does_not_wait_when_the_watcher_is_caught_up_right_now() -> None:
+    """A batch with an unknown account in live traffic: nothing newer was published,
+    so one question to the watcher (a broker round trip), not a wait for its round."""
+    from pipeline.kafka.gaps import FetchedMessage
+
+    p = Pipeline(Settings(topic_prefix="x", catalog_wait_seconds=5))
+    asked: list[bool] = []
+
+    async def caught_up() -> bool:
+        asked.append(True)
+        p.catalog_synced = 101.0
+        return True
+
+    p.catalog_caught_up = caught_up
+    message = FetchedMessage("x.raw", 0, 5, timestamp=100.0)
+    asyncio.run(asyncio.wait_for(p.catalog_published_by(100.0, message), 0.5))
+    assert asked == [True]

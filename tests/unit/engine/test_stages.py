@@ -353,3 +353,23 @@ def test_work_for_a_party_a_new_catalog_dropped_is_still_posted_in_full(
         assert kept.alerts  # carrier-b's balance limit: disabled under the catalog that had it
     balances = {(b.party, b.balance, b.currency) for b in gone.balances}
     assert balances == {(b.party, b.balance, b.currency) for b in kept.balances}
+
+
+def test_a_batch_misses_the_catalog_only_for_what_a_newer_catalog_could_have() -> None:
+    from pipeline.engine.stages import missed_catalog
+
+    catalog, events = sample_events()
+    cdrs = [e for e in events if isinstance(e, RawCdr)]
+    known = next(c for c in cdrs if c.defect is None and c.start is not None and c.duration)
+    unknown = RawCdr("x-1", "9999", "9999", known.callee, known.start, 60, known.provider)
+    out = RatingStage(catalog, 1).process(0, [Sequenced(0, known)])
+    assert not missed_catalog(out)
+    out = RatingStage(catalog, 1).process(0, [Sequenced(0, known), Sequenced(1, unknown)])
+    assert [r.reason for r in out.rated if r.status == "unrated"] == ["unknown_account"]
+    assert missed_catalog(out)
+    bad_input = [c for c in cdrs if c.defect is not None]  # a defect is the row's fault
+    assert bad_input and not missed_catalog(
+        RatingStage(catalog, 1).process(0, [Sequenced(0, bad_input[0])])
+    )
+    opening = Sequenced(0, Opening(PartyType.CUSTOMER, "c8"))
+    assert missed_catalog(RatingStage(catalog, 1).process(0, [opening]))

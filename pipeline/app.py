@@ -102,6 +102,7 @@ class Pipeline:
         # and how to ask the catalog watcher whether it is caught up right now
         self.catalog_synced = 0.0
         self.catalog_caught_up: Callable[[], Awaitable[bool]] | None = None
+        self.catalog_behind_since: float | None = None  # a wait ran out for this message
         self.idle_work = asyncio.Lock()  # held by agents' work outside a message
         self.rating: RatingStage | None = None
         self.resellers: PartyStage | None = None
@@ -210,19 +211,31 @@ class Pipeline:
         caught_up = self.catalog_caught_up
         if caught_up is not None and await caught_up() and produced <= self.catalog_synced:
             return  # nothing newer was published: the usual case, one broker round trip
+        if self.catalog_behind_since is not None:
+            return  # a wait ran out already: not again until the watcher catches up
         where = _where(message)
         log.info("%s needs what the catalog in use lacks; waiting for a newer one", where)
         deadline = time.monotonic() + self.settings.catalog_wait_seconds
         while produced > self.catalog_synced:
             if time.monotonic() > deadline:
-                log.warning(
-                    "%s: no newer catalog in use after %s s (CDR_CATALOG_WAIT_SECONDS); going "
-                    "on with the one in use",
+                self.catalog_behind_since = produced
+                log.error(
+                    "%s: the catalog topic was not read past it within %s s "
+                    "(CDR_CATALOG_WAIT_SECONDS); going on with the catalog in use, and not "
+                    "waiting again until the catalog watcher has caught up",
                     where,
                     self.settings.catalog_wait_seconds,
                 )
                 return
             await asyncio.sleep(0.05)
+
+    def catalog_read_to(self, asked: float) -> None:
+        """The catalog watcher has read and dealt with all that was published before
+        `asked` (wall-clock seconds)."""
+        self.catalog_synced = max(self.catalog_synced, asked)
+        if self.catalog_behind_since is not None and asked >= self.catalog_behind_since:
+            log.info("the catalog watcher has caught up; messages wait for it again")
+            self.catalog_behind_since = None
 
     async def write_state(self, table: str, message: Any, changes: dict[str, bytes | None]) -> None:
         """Store the state `message` changed, and that it is done, as one commit of its

@@ -63,7 +63,7 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
         positions = {tp: await consumer.position(tp) for tp in ends}
         if busy or not all(positions[tp] >= end for tp, end in ends.items()):
             return False
-        p.catalog_synced = max(p.catalog_synced, asked)
+        p.catalog_read_to(asked)
         return True
 
     async def caught_up_now() -> bool:
@@ -74,7 +74,12 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
     while True:
         asked = time.time()
         ends = await _ends(consumer, assigned)
-        batches = await consumer.getmany(timeout_ms=1000)
+        try:
+            batches = await consumer.getmany(timeout_ms=1000)
+        except Exception as error:  # the watcher must outlive a broker's trouble
+            log.warning("catalog topic not read (%r); reading again", error)
+            await asyncio.sleep(1)
+            continue
         busy = True
         try:
             for messages in batches.values():

@@ -77,9 +77,20 @@ def test_an_opening_waits_until_the_catalogs_published_before_it_are_dealt_with(
         p.catalog_synced = 101.0  # the watcher caught up
         await asyncio.wait_for(waiting, 0.2)
         p.catalog_synced = 0.0  # never: it goes on after CDR_CATALOG_WAIT_SECONDS
-        began = asyncio.get_running_loop().time()
+        clock = asyncio.get_running_loop().time
+        began = clock()
         await asyncio.wait_for(p.catalog_published_by(100.0, message), 2)
-        assert asyncio.get_running_loop().time() - began >= 0.3
+        assert clock() - began >= 0.3
+        # and does not wait again (a watcher that died would stall every such message)
+        await asyncio.wait_for(p.catalog_published_by(200.0, message), 0.05)
+        p.catalog_read_to(90.0)  # not yet past the message whose wait ran out
+        await asyncio.wait_for(p.catalog_published_by(200.0, message), 0.05)
+        p.catalog_read_to(160.0)  # caught up: messages wait for it again
+        waiting = asyncio.ensure_future(p.catalog_published_by(200.0, message))
+        await asyncio.sleep(0.15)
+        assert not waiting.done()
+        p.catalog_read_to(201.0)
+        await asyncio.wait_for(waiting, 0.2)
 
     asyncio.run(run())
 

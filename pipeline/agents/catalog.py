@@ -68,7 +68,11 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
 
     async def caught_up_now() -> bool:
         asked = time.time()
-        return await caught_up(asked, await _ends(consumer, assigned))
+        try:
+            return await caught_up(asked, await _ends(consumer, assigned))
+        except Exception as error:  # not known now: the rating agent waits for a round
+            log.warning("catalog watcher position not read (%r)", error)
+            return False
 
     p.catalog_caught_up = caught_up_now
     while True:
@@ -104,7 +108,10 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
                     p.use_catalog(catalog)
         finally:
             busy = False
-        await caught_up(asked, ends)
+        try:
+            await caught_up(asked, ends)
+        except Exception as error:  # asked again next round
+            log.warning("catalog watcher position not read (%r)", error)
 
 
 async def _ends(consumer: Any, assigned: list[Any]) -> dict[Any, int]:

@@ -1,5 +1,5 @@
 """Every worker reads the whole catalog topic and swaps in each new complete version;
-it notes when it has caught up, for the openings that wait for their catalog."""
+it notes when it has caught up, for messages that need a newer catalog."""
 
 from __future__ import annotations
 
@@ -60,7 +60,11 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
         dealt with: then every catalog published before `asked` is loaded or refused."""
         if busy or not ends:
             return False
-        positions = {tp: await consumer.position(tp) for tp in ends}
+        try:
+            positions = {tp: await consumer.position(tp) for tp in ends}
+        except Exception as error:  # not known now: asked again
+            log.warning("catalog watcher position not read (%r)", error)
+            return False
         if busy or not all(positions[tp] >= end for tp, end in ends.items()):
             return False
         p.catalog_read_to(asked)
@@ -68,11 +72,7 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
 
     async def caught_up_now() -> bool:
         asked = time.time()
-        try:
-            return await caught_up(asked, await _ends(consumer, assigned))
-        except Exception as error:  # not known now: the rating agent waits for a round
-            log.warning("catalog watcher position not read (%r)", error)
-            return False
+        return await caught_up(asked, await _ends(consumer, assigned))
 
     p.catalog_caught_up = caught_up_now
     while True:
@@ -108,10 +108,7 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
                     p.use_catalog(catalog)
         finally:
             busy = False
-        try:
-            await caught_up(asked, ends)
-        except Exception as error:  # asked again next round
-            log.warning("catalog watcher position not read (%r)", error)
+        await caught_up(asked, ends)
 
 
 async def _ends(consumer: Any, assigned: list[Any]) -> dict[Any, int]:

@@ -50,7 +50,7 @@ def register(p: Pipeline) -> None:
         account's calls, or a new party's opening, produced right after it could meet
         the old one (docs/delivery.md, "Messages that need a newer catalog").
         """
-        if not missed_catalog(out) or message.timestamp <= p.catalog_synced:
+        if not missed_catalog(out):
             return None
         used = p.catalog
         await p.catalog_published_by(message.timestamp, message)

@@ -290,13 +290,13 @@ class Book:
 
     def balance_line(self, party_type: PartyType, party: str) -> BalanceLine:
         state = self.state(party_type, party)
-        provider = self.catalog.providers.get(party) if party_type is PartyType.PROVIDER else None
-        terms = None if provider is not None else self._terms(party_type, party)
-        if provider is not None:
-            currency = provider.currency
-        elif terms is not None:
-            currency = terms.currency
+        if party_type is PartyType.PROVIDER:
+            provider = self.catalog.providers.get(party)
+            currency = None if provider is None else provider.currency
         else:
+            terms = self._terms(party_type, party)
+            currency = None if terms is None else terms.currency
+        if currency is None:  # no longer in the catalog
             currency = self.gone.get((party_type, party), "")
         blocked = state.blocked
         if party_type is PartyType.PROVIDER:  # disabled by its balance or its daily minutes

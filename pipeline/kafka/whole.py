@@ -5,21 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 
 def read_to_end(consumer: Consumer, topic: str, timeout: float) -> Iterable[bytes]:
-    """The values of `topic`'s messages, partition by partition in offset order as they
-    come, up to the ends the partitions had when asked."""
-    for message in read_messages(consumer, topic, timeout):
-        value = message.value()
-        if value is not None:
-            yield value
-
-
-def read_messages(consumer: Consumer, topic: str, timeout: float) -> Iterable[Message]:
-    """`topic`'s messages up to the ends its partitions had when asked (an assigned,
-    not subscribed, `consumer`: no group offsets are used or committed)."""
+    """The values of `topic`'s messages, in offset order within each partition, up to
+    the ends the partitions had when asked (an assigned, not subscribed, `consumer`: no
+    group offsets are used or committed)."""
     metadata = consumer.list_topics(topic, timeout=timeout)
     partitions = sorted(metadata.topics[topic].partitions) if topic in metadata.topics else []
     ends: dict[int, int] = {}
@@ -38,7 +30,9 @@ def read_messages(consumer: Consumer, topic: str, timeout: float) -> Iterable[Me
             raise TimeoutError(f"reading {topic} timed out")
         if message.error():
             continue
-        yield message
+        value = message.value()
+        if value is not None:
+            yield value
         partition, offset = message.partition() or 0, message.offset() or 0
         if offset + 1 >= ends.get(partition, 0):
             ends.pop(partition, None)

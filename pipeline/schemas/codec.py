@@ -72,8 +72,8 @@ def _fields(record: type[Any]) -> Callable[[dict[str, Any]], Any]:
     return itemgetter(*[f.name for f in fields(record)])
 
 
-_RAW_CDR = _fields(RawCdr)
 _RAW_CDR_FIELDS = tuple(f.name for f in fields(RawCdr) if f.name != "defect")
+_RAW_CDR = itemgetter(*_RAW_CDR_FIELDS)
 _RAW_AS_IS = tuple(name for name in _RAW_CDR_FIELDS if name != "start")
 _RAW_PACKING: Kinds = {
     "seq": LONGS,

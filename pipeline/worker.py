@@ -28,12 +28,38 @@ class Worker(faust.Worker):
     def __init__(self, app: Any, stop_seconds: float, **options: Any) -> None:
         super().__init__(app, **options)
         self.stop_seconds = stop_seconds
+        self._deadline: threading.Timer | None = None
+
+    def install_signal_handlers(self) -> None:
+        """Faust's handlers, which run on the event loop, and beside them a Python-level
+        one that starts the deadline from the main thread between two bytecodes: a loop
+        that never comes back (a stage stuck in a computation or a blocking call) would
+        otherwise never see the signal, and the worker would outlive every SIGTERM. The
+        loop still hears of the signal: asyncio learns of it from its wakeup fd, written
+        before any Python-level handler runs."""
+        super().install_signal_handlers()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_stop_signal)
+            signal.siginterrupt(sig, False)  # as asyncio's own handler had it
+
+    def _on_stop_signal(self, signum: int, frame: Any) -> None:
+        self.start_deadline()
 
     async def on_stop(self) -> None:
-        deadline = threading.Timer(self.stop_seconds, _give_up, (self.stop_seconds,))
-        deadline.daemon = True
-        deadline.start()
+        self.start_deadline()
         await super().on_stop()
+
+    def start_deadline(self) -> None:
+        """End the process `stop_seconds` after the first call, whatever it is doing.
+
+        Only the main thread calls this (signal handlers and the loop both run there),
+        so no lock: one that the loop held when a signal came would never be released.
+        At worst a handler between the check and the assignment starts a second timer,
+        which ends the process at the same moment."""
+        if self._deadline is None:
+            self._deadline = threading.Timer(self.stop_seconds, _give_up, (self.stop_seconds,))
+            self._deadline.daemon = True
+            self._deadline.start()
 
 
 def stop_now() -> None:

@@ -1,6 +1,7 @@
 """`cdr-pipeline` with a fault a test puts in: a rating bug on one CDR, or inserts that hang.
 
 TEST_FAIL_CDR=<cdr id>   the rating stage raises on that CDR, as a bug would
+TEST_BLOCK_CDR=<cdr id>  the rating stage blocks the event loop for an hour on that CDR
 TEST_HANG_INSERTS=1      every ClickHouse insert blocks for good
 TEST_SLOW_CATALOG=<s>    each published catalog takes that many seconds more to load
 TEST_DECODE_BUG=1        decoding a raw message raises, as a bug in the codec would
@@ -9,6 +10,7 @@ TEST_DECODE_BUG=1        decoding a raw message raises, as a bug in the codec wo
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from typing import Any
@@ -32,6 +34,18 @@ def _install() -> None:
             return rate(self, cdr)
 
         Book.rate = rate_or_fail  # type: ignore[method-assign]
+    blocking = os.environ.get("TEST_BLOCK_CDR")
+    if blocking:
+        rate = Book.rate
+
+        def rate_or_block(self: Book, cdr: RawCdr) -> Outcome:
+            if cdr.cdr_id == blocking:
+                print(f"TEST: blocking the event loop on CDR {blocking}", file=sys.stderr)
+                sys.stderr.flush()
+                time.sleep(3600)  # on the loop's thread: nothing else runs meanwhile
+            return rate(self, cdr)
+
+        Book.rate = rate_or_block  # type: ignore[method-assign]
     if os.environ.get("TEST_HANG_INSERTS"):
 
         def hang(self: ServerWarehouse, *args: Any, **kwargs: Any) -> int:

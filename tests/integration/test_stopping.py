@@ -1,5 +1,5 @@
 """A worker stops when it should: on a stage's bug (exit 1, nothing lost), and within
-CDR_STOP_SECONDS of SIGTERM whatever it was waiting for."""
+CDR_STOP_SECONDS of SIGTERM whatever it was waiting for, even a blocked event loop."""
 
 from __future__ import annotations
 
@@ -82,6 +82,37 @@ def test_sigterm_ends_a_worker_stuck_on_the_warehouse_within_the_stop_deadline(
             assert worker.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.5)
         time.sleep(5)  # the sink has messages in hand, its inserts blocked
+        worker.send_signal(signal.SIGTERM)
+        sent = time.monotonic()
+        status = worker.wait(60)
+        took = time.monotonic() - sent
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    text = log.read_text(errors="replace")
+    assert status == 1, text[-3000:]
+    assert "has not stopped 5.0 s after it began to" in text, text[-3000:]
+    assert took < 20, f"took {took:.1f} s to stop"
+
+
+def test_sigterm_ends_a_worker_whose_event_loop_is_blocked_within_the_stop_deadline(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    """Faust hears of signals on its event loop; a stage that never gives the loop back
+    (here a sleep on one CDR) would keep it from ever starting to stop."""
+    env = isolated_env(base_env(local_servers), tmp_path)
+    cli(env, "db", "migrate")
+    cli(env, "catalog", "publish", str(SAMPLES / "catalog"))
+    cli(env, "produce", *SAMPLE_ARGS, *SAMPLE_CDRS)
+    log = tmp_path / "blocked.log"
+    worker = hooked_worker(dict(env, TEST_BLOCK_CDR=FAILING_CDR, CDR_STOP_SECONDS="5"), log)
+    try:
+        deadline = time.monotonic() + 120
+        while "TEST: blocking the event loop" not in log.read_text(errors="replace"):
+            assert worker.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.5)
+        time.sleep(1)
         worker.send_signal(signal.SIGTERM)
         sent = time.monotonic()
         status = worker.wait(60)

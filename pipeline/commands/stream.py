@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -91,6 +92,20 @@ def payments(file: Path) -> None:
     click.echo(f"recorded {count} payments")
 
 
+def _since(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise click.BadParameter(
+            f"{value!r} is not a time with its zone; give one like 2026-12-03T10:00:00+00:00"
+        )
+    return at
+
+
 @click.command()
 @click.option(
     "--reason",
@@ -99,42 +114,51 @@ def payments(file: Path) -> None:
     help="Only dead letters with this reason (repeat for several), e.g. decode_failed.",
 )
 @click.option(
+    "--since",
+    callback=_since,
+    metavar="TIME",
+    help="Only dead letters written at or after TIME (ISO 8601 with its zone).",
+)
+@click.option(
     "--replay",
     is_flag=True,
     help="Send the chosen dead letters' messages back to their topics and partitions.",
 )
 @user_errors
-def deadletters(reasons: tuple[str, ...], replay: bool) -> None:
+def deadletters(reasons: tuple[str, ...], since: datetime | None, replay: bool) -> None:
     """List the dead letters as JSON Lines, or replay their messages once fixed."""
     import json
 
     from pipeline.kafka.admin import ensure_topics
-    from pipeline.kafka.deadletters import chosen, read_dead_letters
+    from pipeline.kafka.deadletters import dead_letters
     from pipeline.kafka.deadletters import replay as send_back
     from pipeline.schemas.codec import DecodeError
 
     settings = Settings.from_env()
     ensure_topics(settings)
+    letters = dead_letters(settings, reasons, since)
+    count = 0
     try:
-        letters = chosen(read_dead_letters(settings), reasons)
         if replay:
-            sent = send_back(settings, letters)
-            click.echo(f"replayed {sent} messages from {len(letters)} dead letters")
+            chosen = list(letters)
+            sent = send_back(settings, chosen)
+            click.echo(f"replayed {sent} messages from {len(chosen)} dead letters")
             return
-    except (DecodeError, RuntimeError) as error:
+        for letter in letters:
+            line = {
+                "at": letter.at.isoformat(),
+                "topic": letter.topic,
+                "partition": letter.partition,
+                "offset": letter.offset,
+                "reason": letter.reason,
+                "detail": letter.detail,
+                "bytes": letter.size,
+            }
+            click.echo(json.dumps(line, ensure_ascii=False))
+            count += 1
+    except (DecodeError, RuntimeError, LookupError, TimeoutError) as error:
         raise CliError(str(error)) from None
-    for letter in letters:
-        line = {
-            "at": letter.at.isoformat(),
-            "topic": letter.topic,
-            "partition": letter.partition,
-            "offset": letter.offset,
-            "reason": letter.reason,
-            "detail": letter.detail,
-            "bytes": len(letter.payload),
-        }
-        click.echo(json.dumps(line, ensure_ascii=False))
-    click.echo(f"{len(letters)} dead letters", err=True)
+    click.echo(f"{count} dead letters", err=True)
 
 
 @click.command("publish")

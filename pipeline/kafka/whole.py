@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
@@ -12,6 +12,13 @@ def read_to_end(consumer: Consumer, topic: str, timeout: float) -> Iterable[byte
     """The values of `topic`'s messages, in offset order within each partition, up to
     the ends the partitions had when asked (an assigned, not subscribed, `consumer`: no
     group offsets are used or committed)."""
+    return (value for _partition, _offset, value in read_placed_to_end(consumer, topic, timeout))
+
+
+def read_placed_to_end(
+    consumer: Consumer, topic: str, timeout: float
+) -> Iterator[tuple[int, int, bytes]]:
+    """`read_to_end`, with each value's partition and offset."""
     metadata = consumer.list_topics(topic, timeout=timeout)
     partitions = sorted(metadata.topics[topic].partitions) if topic in metadata.topics else []
     ends: dict[int, int] = {}
@@ -31,13 +38,45 @@ def read_to_end(consumer: Consumer, topic: str, timeout: float) -> Iterable[byte
         if message.error():
             continue
         value = message.value()
-        if value is not None:
-            yield value
         partition, offset = message.partition() or 0, message.offset() or 0
+        if value is not None:
+            yield partition, offset, value
         if offset + 1 >= ends.get(partition, 0):
             ends.pop(partition, None)
 
 
+def read_at(
+    consumer: Consumer, topic: str, places: Iterable[tuple[int, int]], timeout: float
+) -> dict[tuple[int, int], bytes]:
+    """The values at `places` (partition, offset) of `topic`, read partition by partition
+    in offset order: straight through where the places are close together, jumping
+    ahead where they are far apart."""
+    wanted: dict[int, list[int]] = {}
+    for partition, offset in sorted(set(places)):
+        wanted.setdefault(partition, []).append(offset)
+    found: dict[tuple[int, int], bytes] = {}
+    for partition, offsets in wanted.items():
+        i = 0  # offsets[i] is the next one wanted
+        consumer.assign([TopicPartition(topic, partition, offsets[0])])
+        while i < len(offsets):
+            message = consumer.poll(timeout)
+            if message is None:
+                raise TimeoutError(f"reading {topic}[{partition}]@{offsets[i]} timed out")
+            if message.error() or message.partition() != partition:
+                continue
+            offset = message.offset() or 0
+            if offset > offsets[i]:
+                raise LookupError(f"{topic}[{partition}]@{offsets[i]} is no longer on the topic")
+            if offset == offsets[i]:
+                found[partition, offset] = message.value() or b""
+                i += 1
+                if i < len(offsets) and offsets[i] - offset > _JUMP:
+                    consumer.assign([TopicPartition(topic, partition, offsets[i])])
+    consumer.unassign()
+    return found
+
+
+_JUMP = 200  # messages to read through rather than jump over; a jump costs a fetch
 _NOT_READY = {KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError.LEADER_NOT_AVAILABLE}
 
 

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
+from pipeline.kafka.deadletters import dead_letters, replay
+from pipeline.settings import Settings
 from tests.integration.conftest import LocalServers
 from tests.integration.stream_helpers import cli, isolated_env, running_worker, wait_for_export
 from tests.integration.test_stopping import hooked_worker
@@ -46,11 +50,18 @@ def test_messages_a_decoder_bug_dead_lettered_are_billed_once_replayed(
         worker.wait(60)
     assert {letter["topic"] for letter in letters} == {raw}
     assert all("RuntimeError: a decoder bug" in str(letter["detail"]) for letter in letters)
+    first = min(str(letter["at"]) for letter in letters)
+    assert len(cli(env, "deadletters", "--since", first).splitlines()) == len(letters)
+    assert cli(env, "deadletters", "--since", "2999-01-01T00:00:00+00:00") == ""
+    naive = run_cli(env, "deadletters", "--since", "2026-12-03T10:00:00")
+    assert naive.returncode == 2 and "give one like 2026-12-03T10:00:00+00:00" in naive.stderr
 
     assert cli(env, "deadletters", "--reason", "decode_failed", "--replay").startswith(
         f"replayed {len(letters)} messages"
     )
-    cli(env, "deadletters", "--replay")  # again, and every letter: nothing is billed twice
+    # again, every letter, one message at a time: nothing is billed twice
+    settings = Settings.from_env(env)
+    assert replay(settings, dead_letters(settings), budget=1) == len(letters)
     with running_worker(env, tmp_path / "worker.log") as fixed:
         got = wait_for_export(env, expected, tmp_path / "stream", 120, fixed)
         time.sleep(3)  # the second replay's repeats, had they charged anything
@@ -70,3 +81,15 @@ def messages_in(env: dict[str, str], topic: str) -> int:
     finally:
         consumer.close()
     return sum(high - low for low, high in marks)
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`cdr-pipeline ARGS`, which may fail."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

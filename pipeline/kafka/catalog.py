@@ -9,6 +9,7 @@ from confluent_kafka import Consumer, Producer
 
 from pipeline.catalog.loader import load_catalog
 from pipeline.catalog.model import Catalog
+from pipeline.kafka.clients import client_config
 from pipeline.kafka.whole import read_to_end
 from pipeline.schemas.codec import CatalogFile, decode_catalog_file, encode_catalog_file
 from pipeline.settings import Settings
@@ -62,11 +63,13 @@ def load_files(files: dict[str, bytes]) -> Catalog:
 def publish_files(settings: Settings, version: str, files: dict[str, bytes]) -> None:
     topic = TopicNames.from_settings(settings).catalog
     producer = Producer(
-        {
-            "bootstrap.servers": settings.kafka_brokers,
-            "linger.ms": 5,
-            "message.max.bytes": CATALOG_MESSAGE_BYTES + 65_536,
-        }
+        client_config(
+            settings,
+            {
+                "linger.ms": 5,
+                "message.max.bytes": CATALOG_MESSAGE_BYTES + 65_536,
+            },
+        )
     )
     for path, content in files.items():
         if len(content) > CATALOG_MESSAGE_BYTES:
@@ -93,12 +96,14 @@ def read_published_files(
     """The version and files of the newest complete catalog on the topic, not loaded."""
     topic = TopicNames.from_settings(settings).catalog
     consumer = Consumer(
-        {
-            "bootstrap.servers": settings.kafka_brokers,
-            "group.id": "cdr-catalog-reader",
-            "enable.auto.commit": False,
-            "fetch.message.max.bytes": CATALOG_MESSAGE_BYTES + 65_536,
-        }
+        client_config(
+            settings,
+            {
+                "group.id": "cdr-catalog-reader",
+                "enable.auto.commit": False,
+                "fetch.message.max.bytes": CATALOG_MESSAGE_BYTES + 65_536,
+            },
+        )
     )
     try:
         assembler = CatalogAssembler()

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from confluent_kafka import Consumer, Producer
 
+from pipeline.kafka.clients import client_config
 from pipeline.kafka.whole import read_at, read_placed_to_end
 from pipeline.schemas.codec import DeadLetter, DecodeError, decode_dead_letter
 from pipeline.settings import Settings
@@ -81,9 +82,7 @@ def replay(
     topic = TopicNames.from_settings(settings).deadletter
     order = to_replay(letters)
     consumer = _consumer(settings)
-    producer = Producer(
-        {"bootstrap.servers": settings.kafka_brokers, "message.max.bytes": 16_000_000}
-    )
+    producer = Producer(client_config(settings, {"message.max.bytes": 16_000_000}))
     failed: list[str] = []
 
     def delivered(error: object, _message: object) -> None:
@@ -147,13 +146,15 @@ def batches(order: Sequence[Filed], budget: int) -> Iterator[Sequence[Filed]]:
 
 def _consumer(settings: Settings) -> Consumer:
     return Consumer(
-        {
-            "bootstrap.servers": settings.kafka_brokers,
-            "group.id": f"{settings.app_id}-dead-letter-reader",
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",  # a letter since deleted is reported, not waited for
-            "fetch.message.max.bytes": 16_000_000,
-        }
+        client_config(
+            settings,
+            {
+                "group.id": f"{settings.app_id}-dead-letter-reader",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",  # a deleted letter: reported, not waited for
+                "fetch.message.max.bytes": 16_000_000,
+            },
+        )
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
+from pipeline.kafka.clients import client_config
 from pipeline.settings import Settings
 
 
@@ -41,15 +42,17 @@ def read_range(
     the first ones: `low` is then above `start`; offsets not written yet are not waited
     for). Blocking: run it in an executor."""
     consumer = Consumer(
-        {
-            "bootstrap.servers": settings.kafka_brokers,
-            "group.id": f"{settings.app_id}-gap-reader",
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-            "fetch.message.max.bytes": 8_000_000,
-            # librdkafka reads ahead up to 64 MiB by default; a range is a few messages
-            "queued.max.messages.kbytes": 16_384,
-        }
+        client_config(
+            settings,
+            {
+                "group.id": f"{settings.app_id}-gap-reader",
+                "enable.auto.commit": False,
+                "auto.offset.reset": "earliest",
+                "fetch.message.max.bytes": 8_000_000,
+                # librdkafka reads ahead up to 64 MiB by default; a range is a few messages
+                "queued.max.messages.kbytes": 16_384,
+            },
+        )
     )
     found: list[Fetched] = []
     deadline = time.monotonic() + timeout

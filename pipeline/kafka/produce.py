@@ -21,6 +21,7 @@ from pipeline.engine.routing import Router, partition_of
 from pipeline.engine.succession import succession_errors
 from pipeline.engine.window import RUN_BITS, SEQ_EPOCH
 from pipeline.kafka.catalog import load_files, publish_files, read_published, read_published_files
+from pipeline.kafka.clients import client_config
 from pipeline.kafka.errors import NoCatalogError
 from pipeline.offline.payments import read_payments
 from pipeline.schemas.codec import encode_raw
@@ -53,12 +54,14 @@ class EventProducer:
         self.router = Router(catalog)
         self.failures: list[str] = []
         self.producer = Producer(
-            {
-                "bootstrap.servers": settings.kafka_brokers,
-                "linger.ms": 20,
-                "enable.idempotence": True,
-                "message.max.bytes": 8_000_000,
-            }
+            client_config(
+                settings,
+                {
+                    "linger.ms": 20,
+                    "enable.idempotence": True,
+                    "message.max.bytes": 8_000_000,
+                },
+            )
         )
 
     def _delivered(self, error: KafkaError | None, message: Message) -> None:

@@ -26,6 +26,12 @@ def one_line(message: str) -> str:
     return "; ".join(part.strip() for part in str(message).splitlines() if part.strip())
 
 
+CLICKHOUSE_HINT = (
+    'start it with `eval "$(deploy/local/up)"` or point CDR_CLICKHOUSE_HOST and '
+    "CDR_CLICKHOUSE_PORT at a running server"
+)
+
+
 def user_errors(func: F) -> F:
     """Turn the domain's input errors into one-line CLI errors."""
 
@@ -36,6 +42,7 @@ def user_errors(func: F) -> F:
         from pipeline.kafka.errors import KafkaUnavailableError, NoCatalogError
         from pipeline.offline.payments import PaymentsFileError
         from pipeline.settings import SettingsError
+        from pipeline.warehouse.base import WarehouseError, WarehouseUnavailableError
 
         try:
             return func(*args, **kwargs)
@@ -52,6 +59,10 @@ def user_errors(func: F) -> F:
         except OSError as error:
             where = f"{error.filename}: " if error.filename else ""
             raise CliError(f"{where}{error.strerror or error}") from None
+        except WarehouseUnavailableError as error:
+            raise CliError(f"{error}; {CLICKHOUSE_HINT}") from None
+        except WarehouseError as error:
+            raise CliError(str(error)) from None
 
     return wrapper  # type: ignore[return-value]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import struct
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -27,6 +28,10 @@ from pipeline.warehouse.ddl import (
     migrations,
     record_migration_values_sql,
 )
+
+# The driver logs a traceback for each failed connection, and the errors raised here say
+# the same in one line: silent unless the process configures logging (the worker does).
+logging.getLogger("clickhouse_driver").addHandler(logging.NullHandler())
 
 BATCH_ROWS = 50_000  # rows per INSERT, as the embedded warehouse sends them
 CONNECT_TIMEOUT = 5  # seconds

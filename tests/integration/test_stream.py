@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Callable
@@ -458,3 +460,26 @@ def test_a_file_older_than_the_replay_window_is_dead_lettered_and_charges_nothin
         again = wait_for_export(env, {}, tmp_path / "again", 5, worker)
         assert_same(again, expected)  # no row added or changed, no balance moved
         assert scrape(port)[("cdr_pipeline_cdrs_too_late_total", ())] == len(late)
+
+
+def test_summary_with_clickhouse_away_is_one_line(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    """The catalog is read from Kafka, then ClickHouse does not answer: one line, exit 1
+    (it was a traceback)."""
+    env = isolated_env(base_env(local_servers), tmp_path)
+    cli(env, "catalog", "publish", str(SAMPLES / "catalog"))
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = str(probe.getsockname()[1])
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "summary"],
+        env=dict(env, CDR_CLICKHOUSE_PORT=closed),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("\n") == 1 and done.stdout == ""
+    assert f"ClickHouse at 127.0.0.1:{closed} is not reachable" in done.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -136,13 +137,15 @@ def deadletters(reasons: tuple[str, ...], since: datetime | None, replay: bool) 
 
     settings = Settings.from_env()
     ensure_topics(settings)
-    letters = dead_letters(settings, reasons, since)
+    seen: Counter[str] = Counter()
+    letters = dead_letters(settings, reasons, since, seen=seen)
     count = 0
     try:
         if replay:
             chosen = list(letters)
             sent = send_back(settings, chosen)
             click.echo(f"replayed {sent} messages from {len(chosen)} dead letters")
+            _none_with(reasons, len(chosen), seen)
             return
         for letter in letters:
             line = {
@@ -159,6 +162,15 @@ def deadletters(reasons: tuple[str, ...], since: datetime | None, replay: bool) 
     except (DecodeError, RuntimeError, LookupError, TimeoutError) as error:
         raise CliError(str(error)) from None
     click.echo(f"{count} dead letters", err=True)
+    _none_with(reasons, count, seen)
+
+
+def _none_with(reasons: tuple[str, ...], chosen: int, seen: Counter[str]) -> None:
+    """A hint when `--reason` matched nothing: a misspelt reason would look like none."""
+    missing = [reason for reason in reasons if reason not in seen]
+    if missing and not chosen and seen:
+        there = ", ".join(f"{reason} ({n})" for reason, n in sorted(seen.items()))
+        click.echo(f"no dead letter has reason {', '.join(missing)}; there are: {there}", err=True)
 
 
 @click.command("publish")

@@ -8,6 +8,7 @@ fetches the bytes in the order they go back, `budget` bytes at a time.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,14 +46,18 @@ def dead_letters(
     reasons: Sequence[str] = (),
     since: datetime | None = None,
     timeout: float = 30.0,
+    seen: Counter[str] | None = None,
 ) -> Iterator[Filed]:
     """The dead letters on the topic now, oldest first within each of its partitions,
-    with one of `reasons` (any when none is given) and written at or after `since`."""
+    with one of `reasons` (any when none is given) and written at or after `since`;
+    `seen` counts every letter read by reason, chosen or not."""
     topic = TopicNames.from_settings(settings).deadletter
     consumer = _consumer(settings)
     try:
         for partition, offset, value in read_placed_to_end(consumer, topic, timeout):
             letter = _letter(topic, partition, offset, value)
+            if seen is not None:
+                seen[letter.reason] += 1
             if is_chosen(letter, reasons, since):
                 payload = letter.payload
                 yield Filed(

@@ -53,6 +53,11 @@ def test_messages_a_decoder_bug_dead_lettered_are_billed_once_replayed(
     first = min(str(letter["at"]) for letter in letters)
     assert len(cli(env, "deadletters", "--since", first).splitlines()) == len(letters)
     assert cli(env, "deadletters", "--since", "2999-01-01T00:00:00+00:00") == ""
+    misspelt = run_cli(env, "deadletters", "--reason", "decode_faild")
+    assert misspelt.returncode == 0 and misspelt.stdout == ""
+    assert f"no dead letter has reason decode_faild; there are: decode_failed ({len(letters)})" in (
+        misspelt.stderr
+    )
     naive = run_cli(env, "deadletters", "--since", "2026-12-03T10:00:00")
     assert naive.returncode == 2 and "give one like 2026-12-03T10:00:00+00:00" in naive.stderr
 

@@ -6,12 +6,16 @@ import sys
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import click
 
 from pipeline.commands.common import CliError, cdr_input_options, check_inputs, user_errors
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.warehouse.server import ServerWarehouse
 
 
 @click.command()
@@ -28,6 +32,7 @@ def worker() -> None:
     settings = Settings.from_env()
     heap.tune()
     ensure_topics(settings)
+    _check_schema(ServerWarehouse.from_settings(settings))
     pipeline = Pipeline(settings)
     stages.register(pipeline)
     catalog.register(pipeline)
@@ -40,6 +45,19 @@ def worker() -> None:
         if pipeline.failure is not None and not done.code:  # Faust exits 0 after a stop
             raise SystemExit(1) from None
         raise
+
+
+def _check_schema(warehouse: ServerWarehouse) -> None:
+    """Refuse to start on a reachable ClickHouse without the schema: the sink would retry
+    every insert for good. An unreachable one is waited for, like an outage."""
+    from pipeline.warehouse.base import WarehouseUnavailableError
+    from pipeline.warehouse.export import check_schema
+
+    try:
+        with warehouse:
+            check_schema(warehouse)
+    except WarehouseUnavailableError as error:
+        click.echo(f"warning: {error}; the sink waits for it", err=True)
 
 
 @click.command()

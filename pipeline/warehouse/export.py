@@ -220,7 +220,8 @@ def _export_whole(warehouse: Warehouse, spec: OutputFile, path: Path) -> int:
 
 
 def check_schema(warehouse: Warehouse) -> None:
-    """WarehouseError unless every migration is applied (the export reads every column)."""
+    """WarehouseError unless every migration is applied (the export reads every column,
+    and the worker's sink writes them)."""
     database = warehouse.database
     hint = "migrate it first: `cdr-pipeline db migrate` (a `rate --warehouse` run migrates"
     hint += " an embedded one)"

@@ -483,3 +483,23 @@ def test_summary_with_clickhouse_away_is_one_line(
     assert done.returncode == 1, done.stderr
     assert done.stderr.count("\n") == 1 and done.stdout == ""
     assert f"ClickHouse at 127.0.0.1:{closed} is not reachable" in done.stderr
+
+
+def test_a_worker_on_a_database_never_migrated_refuses_to_start(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    """Without the schema the sink would retry every insert for good; the worker says what
+    to run instead, in one line, and exits 1."""
+    env = isolated_env(base_env(local_servers), tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "worker"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert done.stderr.count("\n") == 1, done.stderr[-3000:]
+    assert f"no warehouse schema in database {env['CDR_CLICKHOUSE_DATABASE']}" in done.stderr
+    assert "cdr-pipeline db migrate" in done.stderr

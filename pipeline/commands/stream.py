@@ -33,6 +33,7 @@ def worker() -> None:
     heap.tune()
     ensure_topics(settings)
     _check_schema(ServerWarehouse.from_settings(settings))
+    _check_data_dir(settings.worker_data_dir)
     pipeline = Pipeline(settings)
     stages.register(pipeline)
     catalog.register(pipeline)
@@ -45,6 +46,21 @@ def worker() -> None:
         if pipeline.failure is not None and not done.code:  # Faust exits 0 after a stop
             raise SystemExit(1) from None
         raise
+
+
+def _check_data_dir(directory: Path) -> None:
+    """Create the worker's directory, and prove it writable, before Faust does (its
+    failure is a traceback in the middle of its start-up log)."""
+    import tempfile
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=directory).close()
+    except OSError as error:
+        raise CliError(
+            f"CDR_WORKER_DATA_DIR {directory}: {error.strerror or error}; "
+            "point it at a directory the worker can write"
+        ) from None
 
 
 def _check_schema(warehouse: ServerWarehouse) -> None:

@@ -503,3 +503,22 @@ def test_a_worker_on_a_database_never_migrated_refuses_to_start(
     assert done.stderr.count("\n") == 1, done.stderr[-3000:]
     assert f"no warehouse schema in database {env['CDR_CLICKHOUSE_DATABASE']}" in done.stderr
     assert "cdr-pipeline db migrate" in done.stderr
+
+
+def test_a_worker_whose_data_dir_cannot_be_made_refuses_to_start(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    env = isolated_env(base_env(local_servers), tmp_path)
+    cli(env, "db", "migrate")
+    (tmp_path / "file").write_text("")
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "worker"],
+        env=dict(env, CDR_WORKER_DATA_DIR=str(tmp_path / "file" / "worker")),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert done.stderr.count("\n") == 1, done.stderr[-3000:]
+    assert "CDR_WORKER_DATA_DIR" in done.stderr and "Not a directory" in done.stderr

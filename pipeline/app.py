@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, NoReturn, TypeVar
 
@@ -16,6 +15,7 @@ from pipeline.catalog.model import Catalog, PartyType
 from pipeline.changelog import Changelogged
 from pipeline.engine.commits import CommittedTable
 from pipeline.engine.stages import PartyStage, RatingStage
+from pipeline.kafka.catalog_marks import CatalogMarks
 from pipeline.kafka.consumer import consumer_class
 from pipeline.kafka.gaps import Fetched, read_range
 from pipeline.kafka.progress import Progress
@@ -98,11 +98,8 @@ class Pipeline:
         self.metrics = Metrics()
         self.catalog: Catalog | None = None
         self.catalog_ready = asyncio.Event()
-        # a wall-clock time (s) by which every catalog published was loaded or refused,
-        # and how to ask the catalog watcher whether it is caught up right now
-        self.catalog_synced = 0.0
-        self.catalog_caught_up: Callable[[], Awaitable[bool]] | None = None
-        self.catalog_behind_since: float | None = None  # a wait ran out for this message
+        # how far the catalog topic must be read for each raw partition, and is read
+        self.catalog_marks = CatalogMarks(settings.catalog_wait_seconds)
         self.idle_work = asyncio.Lock()  # held by agents' work outside a message
         self.rating: RatingStage | None = None
         self.resellers: PartyStage | None = None
@@ -199,43 +196,14 @@ class Pipeline:
         self.catalog_ready.set()
         log.info("catalog %s in use", catalog.version)
 
-    async def catalog_published_by(self, produced: float, message: Any) -> None:
-        """Wait until every catalog published before `produced` (a raw message's Kafka
-        timestamp, in seconds) is in use or refused, for at most `CDR_CATALOG_WAIT_SECONDS`.
+    async def catalog_published_by(self, message: Any) -> None:
+        """Wait until every catalog published before the raw `message` was produced is in
+        use or refused, for at most `CDR_CATALOG_WAIT_SECONDS`.
 
         `catalog publish` returns once the broker has the files, before any worker has
         loaded them (docs/delivery.md, "Messages that need a newer catalog").
         """
-        if produced <= self.catalog_synced:
-            return
-        caught_up = self.catalog_caught_up
-        if caught_up is not None and await caught_up() and produced <= self.catalog_synced:
-            return  # nothing newer was published: the usual case, one broker round trip
-        if self.catalog_behind_since is not None:
-            return  # a wait ran out already: not again until the watcher catches up
-        where = _where(message)
-        log.info("%s needs what the catalog in use lacks; waiting for a newer one", where)
-        deadline = time.monotonic() + self.settings.catalog_wait_seconds
-        while produced > self.catalog_synced:
-            if time.monotonic() > deadline:
-                self.catalog_behind_since = produced
-                log.error(
-                    "%s: the catalog topic was not read past it within %s s "
-                    "(CDR_CATALOG_WAIT_SECONDS); going on with the catalog in use, and not "
-                    "waiting again until the catalog watcher has caught up",
-                    where,
-                    self.settings.catalog_wait_seconds,
-                )
-                return
-            await asyncio.sleep(0.05)
-
-    def catalog_read_to(self, asked: float) -> None:
-        """The catalog watcher has read and dealt with all that was published before
-        `asked` (wall-clock seconds)."""
-        self.catalog_synced = max(self.catalog_synced, asked)
-        if self.catalog_behind_since is not None and asked >= self.catalog_behind_since:
-            log.info("the catalog watcher has caught up; messages wait for it again")
-            self.catalog_behind_since = None
+        await self.catalog_marks.published_by(message.partition, _where(message))
 
     async def write_state(self, table: str, message: Any, changes: dict[str, bytes | None]) -> None:
         """Store the state `message` changed, and that it is done, as one commit of its

@@ -1,11 +1,10 @@
 """Every worker reads the whole catalog topic and swaps in each new complete version;
-it notes when it has caught up, for messages that need a newer catalog."""
+it notes how far it has read, for messages that need a newer catalog."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
@@ -16,6 +15,7 @@ from pipeline.catalog.loader import load_catalog
 from pipeline.catalog.model import Catalog
 from pipeline.engine.succession import succession_errors
 from pipeline.kafka.catalog import CatalogAssembler, load_files
+from pipeline.kafka.catalog_marks import CatalogMarks
 from pipeline.schemas.codec import DecodeError, decode_catalog_file
 from pipeline.topics import CATALOG_MESSAGE_BYTES
 
@@ -53,62 +53,47 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
     await consumer.seek_to_beginning()
     assembler = CatalogAssembler()
     current = p.catalog.version if p.catalog else None
-    busy = False  # from a fetch until what it brought is dealt with
-
-    async def caught_up(asked: float, ends: dict[Any, int]) -> bool:
-        """Whether everything on the topic at `ends` (asked for at `asked`) is read and
-        dealt with: then every catalog published before `asked` is loaded or refused."""
-        if busy or not ends:
-            return False
-        try:
-            positions = {tp: await consumer.position(tp) for tp in ends}
-        except Exception as error:  # not known now: asked again
-            log.warning("catalog watcher position not read (%r)", error)
-            return False
-        if busy or not all(positions[tp] >= end for tp, end in ends.items()):
-            return False
-        p.catalog_read_to(asked)
-        return True
-
-    async def caught_up_now() -> bool:
-        asked = time.time()
-        return await caught_up(asked, await _ends(consumer, assigned))
-
-    p.catalog_caught_up = caught_up_now
+    marks, first = p.catalog_marks, assigned[0]  # the topic has one partition (topics.py)
     while True:
-        asked = time.time()
-        ends = await _ends(consumer, assigned)
+        if marks.start_end is None and (ends := await _ends(consumer, assigned)):
+            marks.started(ends[first])
         try:
             batches = await consumer.getmany(timeout_ms=1000)
         except Exception as error:  # the watcher must outlive a broker's trouble
             log.warning("catalog topic not read (%r); reading again", error)
             await asyncio.sleep(1)
             continue
-        busy = True
-        try:
-            for messages in batches.values():
-                for message in messages:
-                    try:
-                        assembler.add(decode_catalog_file(message.value))
-                    except DecodeError as error:
-                        await p.dead_letter(
-                            topic,
-                            message.partition,
-                            message.offset,
-                            error.reason,
-                            error.detail,
-                            message.value,
-                        )
-            newest = assembler.newest_complete()
-            if newest is not None and newest[0] != current:
-                current = newest[0]
-                catalog = await _load(loop, assembler, newest, p.catalog)
-                newest = None  # its files: freed once loaded
-                if catalog is not None:
-                    p.use_catalog(catalog)
-        finally:
-            busy = False
-        await caught_up(asked, ends)
+        for messages in batches.values():
+            for message in messages:
+                try:
+                    assembler.add(decode_catalog_file(message.value))
+                except DecodeError as error:
+                    await p.dead_letter(
+                        topic,
+                        message.partition,
+                        message.offset,
+                        error.reason,
+                        error.detail,
+                        message.value,
+                    )
+        newest = assembler.newest_complete()
+        if newest is not None and newest[0] != current:
+            current = newest[0]
+            catalog = await _load(loop, assembler, newest, p.catalog)
+            newest = None  # its files: freed once loaded
+            if catalog is not None:
+                p.use_catalog(catalog)
+        await _read_through(marks, consumer, first)
+
+
+async def _read_through(marks: CatalogMarks, consumer: Any, partition: Any) -> None:
+    """Tell `marks` how far what was read is dealt with (the consumer's position)."""
+    try:
+        read = await consumer.position(partition)
+    except Exception as error:  # not known now: told after the next read
+        log.warning("catalog watcher position not read (%r)", error)
+        return
+    marks.read_through(read)
 
 
 async def _ends(consumer: Any, assigned: list[Any]) -> dict[Any, int]:

@@ -50,10 +50,11 @@ def register(p: Pipeline) -> None:
         account's calls, or a new party's opening, produced right after it could meet
         the old one (docs/delivery.md, "Messages that need a newer catalog").
         """
+        p.catalog_marks.note(message.partition, message.headers)
         if not missed_catalog(out):
             return None
         used = p.catalog
-        await p.catalog_published_by(message.timestamp, message)
+        await p.catalog_published_by(message)
         if p.catalog is used:
             return None
         assert p.rating is not None

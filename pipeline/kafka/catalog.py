@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer, KafkaError, Message, Producer
 
 from pipeline.catalog.loader import load_catalog
 from pipeline.catalog.model import Catalog
@@ -60,7 +60,9 @@ def load_files(files: dict[str, bytes]) -> Catalog:
         return load_catalog(root)
 
 
-def publish_files(settings: Settings, version: str, files: dict[str, bytes]) -> None:
+def publish_files(settings: Settings, version: str, files: dict[str, bytes]) -> int:
+    """Write a version's files to the catalog topic; returns the topic's end offset once
+    they are all in (the offset after the last one's)."""
     topic = TopicNames.from_settings(settings).catalog
     producer = Producer(
         client_config(
@@ -77,11 +79,24 @@ def publish_files(settings: Settings, version: str, files: dict[str, bytes]) -> 
                 f"{path} is {len(content)} bytes; a catalog file may have at most "
                 f"{CATALOG_MESSAGE_BYTES} (split the deck across tariffs)"
             )
+    offsets: list[int] = []
+    failed: list[str] = []
+
+    def delivered(error: KafkaError | None, message: Message) -> None:
+        if error is not None:
+            failed.append(str(error))
+        else:
+            offsets.append(message.offset() or 0)
+
     for path, content in files.items():
         message = CatalogFile(version=version, path=path, content=content, files=len(files))
-        producer.produce(topic, key=path.encode(), value=encode_catalog_file(message))
-    if producer.flush(30) != 0:
-        raise RuntimeError(f"catalog not delivered to {topic} at {settings.kafka_brokers}")
+        producer.produce(
+            topic, key=path.encode(), value=encode_catalog_file(message), on_delivery=delivered
+        )
+    if producer.flush(30) != 0 or failed or not offsets:
+        problem = failed[0] if failed else "not delivered"
+        raise RuntimeError(f"catalog to {topic} at {settings.kafka_brokers}: {problem}")
+    return max(offsets) + 1
 
 
 def read_published(settings: Settings, timeout: float = 30.0) -> Catalog | None:

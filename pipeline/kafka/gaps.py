@@ -24,7 +24,7 @@ class FetchedMessage:
     topic: str
     partition: int
     offset: int
-    timestamp: float = 0.0  # when it was produced, in seconds, as Faust's messages have it
+    headers: tuple[tuple[str, bytes], ...] = ()  # as Faust's messages have them
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,8 +74,11 @@ def read_range(
             if offset is None or offset >= end:
                 return Range(found, low)
             value = message.value() or b""
-            produced = message.timestamp()[1] / 1000
-            found.append(Fetched(value, FetchedMessage(topic, partition, offset, produced)))
+            headers = tuple(
+                (str(h[0]), h[1] if isinstance(h[1], bytes) else b"")
+                for h in message.headers() or ()
+            )
+            found.append(Fetched(value, FetchedMessage(topic, partition, offset, headers)))
             if offset == end - 1:
                 return Range(found, low)
     finally:

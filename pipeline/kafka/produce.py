@@ -21,6 +21,7 @@ from pipeline.engine.routing import Router, partition_of
 from pipeline.engine.succession import succession_errors
 from pipeline.engine.window import RUN_BITS, SEQ_EPOCH
 from pipeline.kafka.catalog import load_files, publish_files, read_published, read_published_files
+from pipeline.kafka.catalog_marks import Headers, catalog_end_header
 from pipeline.kafka.clients import client_config
 from pipeline.kafka.errors import NoCatalogError
 from pipeline.offline.payments import read_payments
@@ -69,7 +70,11 @@ class EventProducer:
             self.failures.append(f"partition {message.partition()}: {error}")
 
     def send(
-        self, events: Iterable[RawCdr | Payment | Opening], base: int, progress: tqdm | None = None
+        self,
+        events: Iterable[RawCdr | Payment | Opening],
+        base: int,
+        progress: tqdm | None = None,
+        headers: Headers | None = None,
     ) -> int:
         count = 0
         for size, messages in raw_chunks(events, base, self.router, self.partitions, self.batch):
@@ -79,6 +84,7 @@ class EventProducer:
                     value=encode_raw(items),
                     partition=partition,
                     on_delivery=self._delivered,
+                    headers=headers,
                 )
                 self.producer.poll(0)
             count += size
@@ -136,8 +142,11 @@ def publish_catalog(settings: Settings, directory: Path) -> tuple[Catalog, int]:
         and (errors := succession_errors(load_files(previous[1]), catalog))
     ):
         raise CatalogError(directory, errors)
-    publish_files(settings, catalog.version, files)
-    parties = EventProducer(settings, catalog).send(openings(catalog), run_base())
+    end = publish_files(settings, catalog.version, files)
+    # then a message to every raw partition: what is produced after it needs the catalog
+    # topic read through `end` (pipeline/kafka/catalog_marks.py)
+    producer = EventProducer(settings, catalog)
+    parties = producer.send(openings(catalog), run_base(), headers=catalog_end_header(end))
     return catalog, parties
 
 

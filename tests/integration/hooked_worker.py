@@ -5,6 +5,7 @@ TEST_BLOCK_CDR=<cdr id>  the rating stage blocks the event loop for an hour on t
 TEST_HANG_INSERTS=1      every ClickHouse insert blocks for good
 TEST_SLOW_CATALOG=<s>    each published catalog takes that many seconds more to load
 TEST_DECODE_BUG=1        decoding a raw message raises, as a bug in the codec would
+TEST_PRODUCER_CLOCK_SKEW=<s>  `produce` stamps its messages that many seconds off the clock
 """
 
 from __future__ import annotations
@@ -67,6 +68,18 @@ def _install() -> None:
             raise RuntimeError("a decoder bug put in by the test")
 
         stages.decode_raw = decode_badly  # type: ignore[attr-defined]
+
+    if skew := float(os.environ.get("TEST_PRODUCER_CLOCK_SKEW", "0")):
+        from confluent_kafka import Producer
+
+        from pipeline.kafka import produce
+
+        class SkewedProducer(Producer):
+            def produce(self, *args: Any, **kwargs: Any) -> None:
+                kwargs.setdefault("timestamp", int((time.time() + skew) * 1000))
+                super().produce(*args, **kwargs)
+
+        produce.Producer = SkewedProducer  # type: ignore[attr-defined]
 
 
 if __name__ == "__main__":

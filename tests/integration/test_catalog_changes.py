@@ -24,6 +24,8 @@ from tests.integration.test_stream import (
     offline,
 )
 
+HOOKED = "tests.integration.hooked_worker"
+
 
 def without_c3(catalog: Path) -> None:
     """The sample catalog as it was before customer c3 and its account 3000 were added."""
@@ -43,19 +45,29 @@ def without_2000(catalog: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("earlier", "needed"),
-    [(without_c3, '"c3"'), (without_2000, '"account": "2000"')],
-    ids=["new customer, opened", "new account, no opening"],
+    ("earlier", "needed", "skew"),
+    [
+        (without_c3, '"c3"', "0"),
+        (without_2000, '"account": "2000"', "0"),
+        (without_2000, '"account": "2000"', "-3600"),
+    ],
+    ids=[
+        "new customer, opened",
+        "new account, no opening",
+        "new account, the producer's clock an hour behind",
+    ],
 )
 def test_a_message_needing_a_catalog_the_worker_is_still_loading_waits_for_it(
     local_servers: LocalServers,
     tmp_path: Path,
     earlier: Callable[[Path], None],
     needed: str,
+    skew: str,
 ) -> None:
     """`catalog publish`, then `produce` at once, while the worker takes 8 s to load the
     catalog: the new party's opening, its calls and payment, or the new account's
-    calls, are applied with it, not refused by the catalog before."""
+    calls, are applied with it, not refused by the catalog before. No clock is compared
+    with another: messages stamped an hour early wait for it too."""
     env = isolated_env(base_env(local_servers), tmp_path)
     expected = offline(tmp_path, SAMPLES / "catalog", SAMPLE_CDRS, SAMPLE_ARGS)
     assert any(needed in line for line in expected["postings.jsonl"] + expected["rated.jsonl"])
@@ -72,7 +84,22 @@ def test_a_message_needing_a_catalog_the_worker_is_still_loading_waits_for_it(
             assert worker.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.5)
         version = cli(env, "catalog", "publish", str(SAMPLES / "catalog")).split()[2]
-        cli(env, "produce", *SAMPLE_ARGS, *SAMPLE_CDRS)  # while it loads the new one
+        produced = subprocess.run(  # while it loads the new one
+            [
+                sys.executable,
+                "-m",
+                "tests.integration.hooked_worker",
+                "produce",
+                *SAMPLE_ARGS,
+                *SAMPLE_CDRS,
+            ],
+            env=dict(env, TEST_PRODUCER_CLOCK_SKEW=skew),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert produced.returncode == 0, produced.stderr
         got = wait_for_export(env, expected, tmp_path / "stream", 120, worker)
     finally:
         worker.terminate()

@@ -61,35 +61,23 @@ def test_a_fetch_waits_at_most_the_configured_time_for_data() -> None:
     assert _fetch_wait_ms(Settings(topic_prefix="x", fetch_wait_ms=250)) == 250
 
 
-def test_an_opening_waits_until_the_catalogs_published_before_it_are_dealt_with() -> None:
+def test_a_raw_message_waits_for_the_catalog_its_partition_announced() -> None:
+    """The pipeline's wait is its CatalogMarks' (tests/unit/kafka/test_catalog_marks.py),
+    for the message's partition."""
     from pipeline.kafka.gaps import FetchedMessage
 
-    p = Pipeline(Settings(topic_prefix="x", catalog_wait_seconds=0.3))
-    message = FetchedMessage("x.raw", 0, 5, timestamp=100.0)
+    p = Pipeline(Settings(topic_prefix="x", catalog_wait_seconds=5))
+    marks = p.catalog_marks
+    marks.started(3)
+    marks.read_through(3)
+    marks.note(1, [("cdr-catalog-end", b"9")])
 
     async def run() -> None:
-        p.catalog_synced = 100.0
-        await asyncio.wait_for(p.catalog_published_by(100.0, message), 0.05)  # no wait
-        p.catalog_synced = 99.0
-        waiting = asyncio.ensure_future(p.catalog_published_by(100.0, message))
+        await asyncio.wait_for(p.catalog_published_by(FetchedMessage("x.raw", 0, 5)), 0.05)
+        waiting = asyncio.ensure_future(p.catalog_published_by(FetchedMessage("x.raw", 1, 5)))
         await asyncio.sleep(0.15)
         assert not waiting.done()
-        p.catalog_synced = 101.0  # the watcher caught up
-        await asyncio.wait_for(waiting, 0.2)
-        p.catalog_synced = 0.0  # never: it goes on after CDR_CATALOG_WAIT_SECONDS
-        clock = asyncio.get_running_loop().time
-        began = clock()
-        await asyncio.wait_for(p.catalog_published_by(100.0, message), 2)
-        assert clock() - began >= 0.3
-        # and does not wait again (a watcher that died would stall every such message)
-        await asyncio.wait_for(p.catalog_published_by(200.0, message), 0.05)
-        p.catalog_read_to(90.0)  # not yet past the message whose wait ran out
-        await asyncio.wait_for(p.catalog_published_by(200.0, message), 0.05)
-        p.catalog_read_to(160.0)  # caught up: messages wait for it again
-        waiting = asyncio.ensure_future(p.catalog_published_by(200.0, message))
-        await asyncio.sleep(0.15)
-        assert not waiting.done()
-        p.catalog_read_to(201.0)
+        marks.read_through(9)
         await asyncio.wait_for(waiting, 0.2)
 
     asyncio.run(run())
@@ -117,22 +105,3 @@ def test_a_decoder_bug_dead_letters_the_message_as_decode_failed() -> None:
     assert letters == [
         ("x.raw", 2, 7, "decode_failed", "IndexError: tuple index out of range", b"\x01")
     ]
-
-
-def test_a_message_does_not_wait_when_the_watcher_is_caught_up_right_now() -> None:
-    """A batch with an unknown account in live traffic: nothing newer was published,
-    so one question to the watcher (a broker round trip), not a wait for its round."""
-    from pipeline.kafka.gaps import FetchedMessage
-
-    p = Pipeline(Settings(topic_prefix="x", catalog_wait_seconds=5))
-    asked: list[bool] = []
-
-    async def caught_up() -> bool:
-        asked.append(True)
-        p.catalog_synced = 101.0
-        return True
-
-    p.catalog_caught_up = caught_up
-    message = FetchedMessage("x.raw", 0, 5, timestamp=100.0)
-    asyncio.run(asyncio.wait_for(p.catalog_published_by(100.0, message), 0.5))
-    assert asked == [True]

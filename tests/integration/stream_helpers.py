@@ -68,6 +68,20 @@ def isolated_env(base: dict[str, str], work: Path, partitions: int = 4) -> dict[
     return env
 
 
+def run(
+    env: dict[str, str], *args: str, module: str = "pipeline.cli", timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """`python -m MODULE ARGS` (by default `cdr-pipeline ARGS`), which may fail."""
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def cli(env: dict[str, str], *args: str, timeout: float = 600) -> str:
     """Run `cdr-pipeline ARGS` as a user would; fail with its output if it fails."""
     done = subprocess.run(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import LocalServers
-from tests.integration.stream_helpers import cli, isolated_env, wait_for_export
+from tests.integration.stream_helpers import cli, isolated_env, run, wait_for_export
 from tests.integration.test_stopping import hooked_worker
 from tests.integration.test_stream import (
     SAMPLE_ARGS,
@@ -84,21 +84,8 @@ def test_a_message_needing_a_catalog_the_worker_is_still_loading_waits_for_it(
             assert worker.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(0.5)
         version = cli(env, "catalog", "publish", str(SAMPLES / "catalog")).split()[2]
-        produced = subprocess.run(  # while it loads the new one
-            [
-                sys.executable,
-                "-m",
-                "tests.integration.hooked_worker",
-                "produce",
-                *SAMPLE_ARGS,
-                *SAMPLE_CDRS,
-            ],
-            env=dict(env, TEST_PRODUCER_CLOCK_SKEW=skew),
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        skewed = dict(env, TEST_PRODUCER_CLOCK_SKEW=skew)  # while it loads the new one
+        produced = run(skewed, "produce", *SAMPLE_ARGS, *SAMPLE_CDRS, module=HOOKED)
         assert produced.returncode == 0, produced.stderr
         got = wait_for_export(env, expected, tmp_path / "stream", 120, worker)
     finally:

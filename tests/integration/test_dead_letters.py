@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from pipeline.kafka.deadletters import dead_letters, replay
 from pipeline.settings import Settings
 from tests.integration.conftest import LocalServers
-from tests.integration.stream_helpers import cli, isolated_env, running_worker, wait_for_export
+from tests.integration.stream_helpers import (
+    cli,
+    isolated_env,
+    run,
+    running_worker,
+    wait_for_export,
+)
 from tests.integration.test_stopping import hooked_worker
 from tests.integration.test_stream import (
     SAMPLE_ARGS,
@@ -53,12 +57,12 @@ def test_messages_a_decoder_bug_dead_lettered_are_billed_once_replayed(
     first = min(str(letter["at"]) for letter in letters)
     assert len(cli(env, "deadletters", "--since", first).splitlines()) == len(letters)
     assert cli(env, "deadletters", "--since", "2999-01-01T00:00:00+00:00") == ""
-    misspelt = run_cli(env, "deadletters", "--reason", "decode_faild")
+    misspelt = run(env, "deadletters", "--reason", "decode_faild")
     assert misspelt.returncode == 0 and misspelt.stdout == ""
     assert f"no dead letter has reason decode_faild; there are: decode_failed ({len(letters)})" in (
         misspelt.stderr
     )
-    naive = run_cli(env, "deadletters", "--since", "2026-12-03T10:00:00")
+    naive = run(env, "deadletters", "--since", "2026-12-03T10:00:00")
     assert naive.returncode == 2 and "give one like 2026-12-03T10:00:00+00:00" in naive.stderr
 
     assert cli(env, "deadletters", "--reason", "decode_failed", "--replay").startswith(
@@ -86,15 +90,3 @@ def messages_in(env: dict[str, str], topic: str) -> int:
     finally:
         consumer.close()
     return sum(high - low for low, high in marks)
-
-
-def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """`cdr-pipeline ARGS`, which may fail."""
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )

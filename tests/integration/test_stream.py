@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable
@@ -23,6 +21,7 @@ from tests.integration.stream_helpers import (
     cli,
     generated,
     isolated_env,
+    run,
     running_worker,
     sorted_outputs,
     wait_for_export,
@@ -472,14 +471,7 @@ def test_summary_with_clickhouse_away_is_one_line(
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = str(probe.getsockname()[1])
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "summary"],
-        env=dict(env, CDR_CLICKHOUSE_PORT=closed),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run(dict(env, CDR_CLICKHOUSE_PORT=closed), "summary")
     assert done.returncode == 1, done.stderr
     assert done.stderr.count("\n") == 1 and done.stdout == ""
     assert f"ClickHouse at 127.0.0.1:{closed} is not reachable" in done.stderr
@@ -491,14 +483,7 @@ def test_a_worker_on_a_database_never_migrated_refuses_to_start(
     """Without the schema the sink would retry every insert for good; the worker says what
     to run instead, in one line, and exits 1."""
     env = isolated_env(base_env(local_servers), tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "worker"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run(env, "worker")
     assert done.returncode == 1, done.stderr[-3000:]
     assert done.stderr.count("\n") == 1, done.stderr[-3000:]
     assert f"no warehouse schema in database {env['CDR_CLICKHOUSE_DATABASE']}" in done.stderr
@@ -511,14 +496,7 @@ def test_a_worker_whose_data_dir_cannot_be_made_refuses_to_start(
     env = isolated_env(base_env(local_servers), tmp_path)
     cli(env, "db", "migrate")
     (tmp_path / "file").write_text("")
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "worker"],
-        env=dict(env, CDR_WORKER_DATA_DIR=str(tmp_path / "file" / "worker")),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run(dict(env, CDR_WORKER_DATA_DIR=str(tmp_path / "file" / "worker")), "worker")
     assert done.returncode == 1, done.stderr[-3000:]
     assert done.stderr.count("\n") == 1, done.stderr[-3000:]
     assert "CDR_WORKER_DATA_DIR" in done.stderr and "Not a directory" in done.stderr

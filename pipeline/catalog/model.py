@@ -185,6 +185,9 @@ class Catalog:
     business_hours: BusinessHours = DEFAULT_HOURS
     max_call_seconds: int = 86_400
     version: str = field(default="")
+    # customer -> the name its billing group keeps from catalogs published before
+    # (pipeline/engine/routing.py), only where that is not the group's smallest id
+    group_names: Mapping[str, str] = field(default_factory=dict)
 
     def parties(self, party_type: PartyType) -> Mapping[str, object]:
         """The catalog's parties of one type, by id."""

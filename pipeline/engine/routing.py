@@ -13,8 +13,34 @@ from pipeline.engine.records import Payment
 def billing_groups(catalog: Catalog) -> dict[str, str]:
     """Customer -> group id: customers linked by shared funds share one group.
 
-    A group's id is its smallest customer id, so it does not depend on catalog order.
+    A group keeps the name it had in the catalogs published before (`group_names`, set
+    by `catalog publish`: `inherited_names`); a group new to the catalogs is named by its
+    smallest customer id, so it does not depend on catalog order.
     """
+    named = catalog.group_names
+    groups: dict[str, str] = {}
+    for members in _linked(catalog):
+        kept = {named[c] for c in members if c in named}
+        name = min(kept) if kept else min(members)
+        groups.update(dict.fromkeys(members, name))
+    return groups
+
+
+def inherited_names(before: Catalog, after: Catalog) -> dict[str, str]:
+    """`after`'s `group_names`: each of its groups keeps the one name its customers'
+    groups had in `before`, where that is not its smallest id. A group made of customers
+    of several groups of `before` gets none: `succession_errors` refuses the join."""
+    then = billing_groups(before)
+    names: dict[str, str] = {}
+    for members in _linked(after):
+        kept = {then[c] for c in members if c in then}
+        if len(kept) == 1 and (name := kept.pop()) != min(members):
+            names.update(dict.fromkeys(members, name))
+    return names
+
+
+def _linked(catalog: Catalog) -> list[list[str]]:
+    """The catalog's customers in groups linked by shared funds (`funds_from`)."""
     parent = {customer: customer for customer in catalog.customers}
 
     def find(customer: str) -> str:
@@ -28,7 +54,10 @@ def billing_groups(catalog: Catalog) -> dict[str, str]:
             a, b = find(account.customer), find(account.funds_from)
             if a != b:
                 parent[max(a, b)] = min(a, b)
-    return {customer: find(customer) for customer in catalog.customers}
+    members: dict[str, list[str]] = {}
+    for customer in catalog.customers:
+        members.setdefault(find(customer), []).append(customer)
+    return list(members.values())
 
 
 def partition_of(key: str, partitions: int) -> int:

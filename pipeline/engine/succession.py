@@ -21,7 +21,9 @@ def succession_errors(before: Catalog, after: Catalog) -> list[str]:
     account's state lives in the partition of its billing group (customers sharing
     funds), so an existing customer keeps its group and an account does not move to
     a customer of another group: the state would be read from, and written to, a
-    partition other than the one that holds it.
+    partition other than the one that holds it. `after` is expected to carry the group
+    names it inherits from `before` (`routing.inherited_names`): then only joining
+    groups that exist changes a customer's group.
     """
     was = f"under catalog {before.version}" if before.version else "in the catalog in use"
     errors = [
@@ -36,9 +38,8 @@ def succession_errors(before: Catalog, after: Catalog) -> list[str]:
             errors.append(
                 f"catalog.yaml: customers.{customer}: its billing group (customers linked by "
                 f"funds_from) would change from {group} to {moved} {was}; its balance is "
-                f"stored with its group, which cannot change. A group is named by its "
-                f"smallest customer id: a customer joining it needs an id after {group}, and "
-                f"existing groups cannot be joined together or split"
+                f"stored with its group, which cannot change: billing groups that exist "
+                f"cannot be joined together (new customers may join one)"
             )
     for account in after.accounts:
         owner_then = _customer_of(before.accounts, account)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaError, Message, Producer
 
-from pipeline.catalog.loader import load_catalog
+from pipeline.catalog.loader import CatalogError, load_catalog
 from pipeline.catalog.model import Catalog
 from pipeline.kafka.clients import client_config
 from pipeline.kafka.whole import read_to_end
@@ -50,14 +53,38 @@ class CatalogAssembler:
 
 
 def load_files(files: dict[str, bytes]) -> Catalog:
-    """Load a catalog from its files (written to a temporary directory)."""
+    """Load a catalog from its published files (written to a temporary directory), with
+    the names its billing groups keep (`GROUP_NAMES_FILE`)."""
     with tempfile.TemporaryDirectory(prefix="cdr-catalog-") as tmp:
         root = Path(tmp)
         for path, content in files.items():
             target = root / path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-        return load_catalog(root)
+        catalog = load_catalog(root)
+    names = files.get(GROUP_NAMES_FILE)
+    return catalog if names is None else replace(catalog, group_names=read_group_names(names))
+
+
+GROUP_NAMES_FILE = "_group_names.json"  # written by `catalog publish`, not by the operator
+
+
+def group_names_file(names: Mapping[str, str]) -> bytes:
+    """The published file of a catalog's `group_names` (customer -> group name)."""
+    return json.dumps(dict(sorted(names.items())), ensure_ascii=False).encode()
+
+
+def read_group_names(data: bytes) -> dict[str, str]:
+    """`group_names_file` read back; CatalogError if it is not an object of strings."""
+    try:
+        names = json.loads(data)
+    except ValueError as error:
+        names = error
+    if not isinstance(names, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in names.items()
+    ):
+        raise CatalogError(Path(GROUP_NAMES_FILE), ["not an object of customer: group name"])
+    return names
 
 
 def publish_files(settings: Settings, version: str, files: dict[str, bytes]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,10 +18,18 @@ from pipeline.cdrs.readers import read_cdrs
 from pipeline.engine.events import Opening, Sequenced, Tick
 from pipeline.engine.ordering import time_order
 from pipeline.engine.records import Payment
-from pipeline.engine.routing import Router, partition_of
+from pipeline.engine.routing import Router, inherited_names, partition_of
 from pipeline.engine.succession import succession_errors
 from pipeline.engine.window import RUN_BITS, SEQ_EPOCH
-from pipeline.kafka.catalog import load_files, publish_files, read_published, read_published_files
+from pipeline.kafka.catalog import (
+    GROUP_NAMES_FILE,
+    group_names_file,
+    load_files,
+    publish_files,
+    read_group_names,
+    read_published,
+    read_published_files,
+)
 from pipeline.kafka.catalog_marks import Headers, catalog_end_header
 from pipeline.kafka.clients import client_config
 from pipeline.kafka.errors import NoCatalogError
@@ -136,12 +145,17 @@ def publish_catalog(settings: Settings, directory: Path) -> tuple[Catalog, int]:
     a party changing its currency, or state moving partitions (`succession_errors`)."""
     catalog, files = load_catalog_files(directory)
     previous = read_published_files(settings)
-    if (
-        previous is not None
-        and previous[0] != catalog.version  # the same files need no check
-        and (errors := succession_errors(load_files(previous[1]), catalog))
-    ):
-        raise CatalogError(directory, errors)
+    if previous is not None and previous[0] == catalog.version:  # the same files: no check
+        names = previous[1].get(GROUP_NAMES_FILE)
+        if names is not None:
+            catalog = replace(catalog, group_names=read_group_names(names))
+    elif previous is not None:
+        before = load_files(previous[1])
+        catalog = replace(catalog, group_names=inherited_names(before, catalog))
+        if errors := succession_errors(before, catalog):
+            raise CatalogError(directory, errors)
+    if catalog.group_names:
+        files = {**files, GROUP_NAMES_FILE: group_names_file(catalog.group_names)}
     end = publish_files(settings, catalog.version, files)
     # then a message to every raw partition: what is produced after it needs the catalog
     # topic read through `end` (pipeline/kafka/catalog_marks.py)

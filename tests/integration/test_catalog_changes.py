@@ -4,8 +4,6 @@ the worker takes to load it; a catalog that would move a party's money is refuse
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import LocalServers
-from tests.integration.stream_helpers import cli, isolated_env, run, wait_for_export
+from tests.integration.stream_helpers import (
+    cli,
+    isolated_env,
+    run,
+    running_worker,
+    wait_for_export,
+)
 from tests.integration.test_stopping import hooked_worker
 from tests.integration.test_stream import (
     SAMPLE_ARGS,
@@ -107,16 +111,45 @@ def test_publishing_a_catalog_that_changes_a_partys_currency_is_refused_whole(
     path = changed / "catalog.yaml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("reseller: null, currency: EUR", "reseller: null, currency: USD"))
-    done = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", "catalog", "publish", str(changed)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = run(env, "catalog", "publish", str(changed))
     assert done.returncode != 0 and done.stdout == ""
     assert "is refused: 1 error" in done.stderr
     assert "customers.c3.currency: USD, but its balance is kept in EUR" in done.stderr
     published = cli(env, "catalog", "publish", str(SAMPLES / "catalog"))  # still the same
     assert published.startswith("published catalog ")
+
+
+def test_a_customer_whose_id_sorts_first_joins_an_existing_group_and_is_billed_as_offline(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    """c0 shares c1's funds, which c2 already draws on. Named afresh the group would be
+    c0's, in another partition than its state; it keeps the name c1 instead (published
+    with the catalog), and the stream bills c0's call, and the rest, as offline does."""
+    env = isolated_env(base_env(local_servers), tmp_path)
+    joined = tmp_path / "joined"
+    shutil.copytree(SAMPLES / "catalog", joined)
+    path = joined / "catalog.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace(
+        "customers:\n", "customers:\n  c0: {tariff: retail, reseller: r1, currency: USD}\n"
+    )
+    text = text.replace(
+        '  "3000": {customer: c3}',
+        '  "3000": {customer: c3}\n  "0100": {customer: c0, funds_from: c1}',
+    )
+    path.write_text(text, encoding="utf-8")
+    calls = tmp_path / "c0.csv"
+    calls.write_text(
+        "cdr_id,account,caller,callee,start,duration,provider\n"
+        "j-001,0100,0100,+44 20 7946 0001,2026-03-20T11:00:00Z,125,carrier-a\n"
+    )
+    cdrs = [*SAMPLE_CDRS, str(calls)]
+    expected = offline(tmp_path, joined, cdrs, SAMPLE_ARGS)
+    assert any('"j-001"' in line and '"rated"' in line for line in expected["rated.jsonl"])
+    cli(env, "db", "migrate")
+    cli(env, "catalog", "publish", str(SAMPLES / "catalog"))
+    assert cli(env, "catalog", "publish", str(joined)).startswith("published catalog ")
+    cli(env, "produce", *SAMPLE_ARGS, *cdrs)
+    with running_worker(env, tmp_path / "worker.log") as worker:
+        got = wait_for_export(env, expected, tmp_path / "stream", 120, worker)
+    assert_same(got, expected)

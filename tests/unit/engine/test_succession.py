@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from pipeline.catalog.loader import load_catalog
 from pipeline.catalog.model import Catalog
+from pipeline.engine.routing import billing_groups, inherited_names
 from pipeline.engine.succession import SHOWN, succession_errors
 
 SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "catalog"
@@ -64,21 +66,42 @@ def test_a_party_that_changes_its_currency_is_refused(
     assert "keeps its currency" in errors[0]
 
 
-def test_a_customer_whose_billing_group_changes_is_refused(
+def test_a_customer_joins_an_existing_group_under_its_name_whatever_its_id(
     samples: Catalog, tmp_path: Path
 ) -> None:
-    # c0 sorts before c1: sharing c1's funds, it would rename the group of c1 and c2
+    """c0 sorts before c1. Named afresh, the group of c1 and c2 would be c0's and move
+    partition; with the names it inherits (what `catalog publish` gives it) it stays c1."""
     account = '\n  "0100": {customer: c0, funds_from: c1}'
     joined = variant(
         tmp_path,
         ('  "3000": {customer: c3}', '  "3000": {customer: c3}' + account),
         ("customers:\n", "customers:\n  c0: {tariff: retail, reseller: r1, currency: USD}\n"),
     )
-    errors = succession_errors(samples, joined)
-    assert {e.split(":")[1].strip() for e in errors} == {"customers.c1", "customers.c2"}
-    assert "from c1 to c0" in errors[0] and "needs an id after c1" in errors[0]
+    afresh = succession_errors(samples, joined)
+    assert {e.split(":")[1].strip() for e in afresh} == {"customers.c1", "customers.c2"}
+    assert "from c1 to c0" in afresh[0]
+    named = replace(joined, group_names=inherited_names(samples, joined))
+    assert named.group_names == {"c0": "c1", "c1": "c1", "c2": "c1"}
+    assert billing_groups(named)["c0"] == "c1"
+    assert succession_errors(samples, named) == []
+    # and the next catalog, inheriting again, keeps it (c1 and c2 no longer needed)
+    again = replace(joined, version="next", group_names={})
+    assert inherited_names(named, again) == named.group_names
+
+
+def test_joining_two_existing_groups_is_refused_and_splitting_one_is_not(
+    samples: Catalog, tmp_path: Path
+) -> None:
     merged = variant(tmp_path, ('"3000": {customer: c3}', '"3000": {customer: c3, funds_from: c1}'))
-    assert [e.split(":")[1].strip() for e in succession_errors(samples, merged)] == ["customers.c3"]
+    merged = replace(merged, group_names=inherited_names(samples, merged))
+    errors = succession_errors(samples, merged)
+    assert [e.split(":")[1].strip() for e in errors] == ["customers.c3"]
+    assert "from c3 to c1" in errors[0] and "cannot be joined together" in errors[0]
+    # c2's account 1001 no longer draws on c1: two groups, both still named c1
+    split = variant(tmp_path, ('"1001": {customer: c2, funds_from: c1,', '"1001": {customer: c2,'))
+    split = replace(split, group_names=inherited_names(samples, split))
+    assert billing_groups(split)["c2"] == "c1" and billing_groups(split)["c1"] == "c1"
+    assert succession_errors(samples, split) == []
 
 
 def test_an_account_may_move_within_its_group_but_not_to_another(

@@ -1,8 +1,12 @@
-"""Published catalog files assembled per version, and let go of once loaded."""
+"""Published catalog files assembled per version, and let go of once loaded; the group
+names file `catalog publish` adds."""
 
 from __future__ import annotations
 
-from pipeline.kafka.catalog import CatalogAssembler
+import pytest
+
+from pipeline.catalog.loader import CatalogError
+from pipeline.kafka.catalog import CatalogAssembler, group_names_file, read_group_names
 from pipeline.schemas.codec import CatalogFile
 
 
@@ -38,3 +42,11 @@ def test_a_loaded_version_and_older_ones_are_forgotten() -> None:
     assert newest[0] == "v3"
     assembler.forget_through("v9")  # unknown: nothing happens
     assert assembler.newest_complete() == newest
+
+
+def test_group_names_are_published_and_read_back_and_a_broken_file_is_refused() -> None:
+    names = {"c2": "c1", "c0": "c1"}
+    assert read_group_names(group_names_file(names)) == names
+    for broken in (b"[1]", b'{"c0": 1}', b"{", b'"c1"'):
+        with pytest.raises(CatalogError, match=r"_group_names\.json"):
+            read_group_names(broken)

@@ -55,8 +55,8 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
     current = p.catalog.version if p.catalog else None
     marks, first = p.catalog_marks, assigned[0]  # the topic has one partition (topics.py)
     while True:
-        if marks.start_end is None and (ends := await _ends(consumer, assigned)):
-            marks.started(ends[first])
+        if marks.start_end is None and (end := await _end(consumer, first)) is not None:
+            marks.started(end)
         try:
             batches = await consumer.getmany(timeout_ms=1000)
         except Exception as error:  # the watcher must outlive a broker's trouble
@@ -96,15 +96,15 @@ async def _read_through(marks: CatalogMarks, consumer: Any, partition: Any) -> N
     marks.read_through(read)
 
 
-async def _ends(consumer: Any, assigned: list[Any]) -> dict[Any, int]:
-    """Where each catalog partition ends now; empty while the broker cannot say (it is
-    restarting, say): the watcher then reads on but does not count itself caught up."""
+async def _end(consumer: Any, partition: Any) -> int | None:
+    """Where the catalog topic ends now; None while the broker cannot say (it is
+    restarting, say): the next round asks again."""
     try:
-        ends: dict[Any, int] = await consumer.end_offsets(assigned)
-    except Exception as error:  # aiokafka's errors vary; the next round asks again
-        log.warning("catalog topic end offsets not read (%r); asking again", error)
-        return {}
-    return ends
+        ends: dict[Any, int] = await consumer.end_offsets([partition])
+    except Exception as error:  # aiokafka's errors vary
+        log.warning("catalog topic end offset not read (%r); asking again", error)
+        return None
+    return ends.get(partition)
 
 
 async def _load(

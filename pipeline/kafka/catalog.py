@@ -58,9 +58,10 @@ def load_files(files: dict[str, bytes]) -> Catalog:
     with tempfile.TemporaryDirectory(prefix="cdr-catalog-") as tmp:
         root = Path(tmp)
         for path, content in files.items():
-            target = root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+            if path != GROUP_NAMES_FILE:  # read below, not by the loader
+                target = root / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(content)
         catalog = load_catalog(root)
     names = files.get(GROUP_NAMES_FILE)
     return catalog if names is None else replace(catalog, group_names=read_group_names(names))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer  # type: ignore[import-untyped]
@@ -26,8 +27,9 @@ def register(p: Pipeline) -> None:
     @p.app.task  # type: ignore[untyped-decorator]
     async def watch_catalog() -> None:
         loop = asyncio.get_running_loop()
-        if p.settings.catalog_dir is not None and p.catalog is None:
-            p.use_catalog(await loop.run_in_executor(None, load_catalog, p.settings.catalog_dir))
+        directory = p.settings.catalog_dir if p.catalog is None else None
+        if directory is not None:
+            p.use_catalog(await loop.run_in_executor(None, load_catalog, directory))
         consumer = AIOKafkaConsumer(
             bootstrap_servers=p.settings.kafka_brokers,
             enable_auto_commit=False,
@@ -36,12 +38,14 @@ def register(p: Pipeline) -> None:
         )
         await consumer.start()
         try:
-            await _follow(p, consumer, loop)
+            await _follow(p, consumer, loop, from_directory=directory is not None)
         finally:
             await consumer.stop()
 
 
-async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -> None:
+async def _follow(
+    p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop, from_directory: bool
+) -> None:
     topic = p.names.catalog
     partitions = consumer.partitions_for_topic(topic) or set()
     while not partitions:
@@ -79,10 +83,11 @@ async def _follow(p: Pipeline, consumer: Any, loop: asyncio.AbstractEventLoop) -
         newest = assembler.newest_complete()
         if newest is not None and newest[0] != current:
             current = newest[0]
-            catalog = await _load(loop, assembler, newest, p.catalog)
+            catalog = await _load(loop, assembler, newest, p.catalog, not from_directory)
             newest = None  # its files: freed once loaded
             if catalog is not None:
                 p.use_catalog(catalog)
+                from_directory = False
         await _read_through(marks, consumer, first)
 
 
@@ -112,9 +117,11 @@ async def _load(
     assembler: CatalogAssembler,
     newest: tuple[str, dict[str, bytes]],
     in_use: Catalog | None,
+    published: bool,
 ) -> Catalog | None:
     """The catalog of a complete version, None if it is refused (broken, or unfit to
-    follow the one `in_use`); the assembler lets go of its files and older versions'."""
+    follow the one `in_use`, `published` or read from `CDR_CATALOG_DIR`); the assembler
+    lets go of its files and older versions'."""
     version, files = newest
     assembler.forget_through(version)
     try:
@@ -122,7 +129,9 @@ async def _load(
         errors = (
             []
             if in_use is None
-            else await loop.run_in_executor(None, succession_errors, in_use, catalog)
+            else await loop.run_in_executor(
+                None, partial(succession_errors, in_use, catalog, published=published)
+            )
         )
     except Exception as error:  # a refused catalog must not stop the worker
         log.error("published catalog %s refused: %s", version, error)

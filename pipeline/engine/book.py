@@ -32,7 +32,7 @@ from pipeline.ledger.balances import (
     open_provider,
 )
 from pipeline.ledger.packages import PackageUsage
-from pipeline.ledger.postings import Posting
+from pipeline.ledger.postings import Posting, cdr_origin, payment_origin
 from pipeline.limits import daily
 from pipeline.rating.rater import Unrated, price_call
 
@@ -153,7 +153,13 @@ class Book:
     def post(self, entry: Posting) -> list[Alert]:
         """Apply one posting to its party's balance (the party must be owned here)."""
         state = self.state(entry.party_type, entry.party)
-        cause = entry.cdr_id or entry.payment_id or entry.posting_id
+        cause = (  # in the ids of the alerts it causes
+            cdr_origin(entry.cdr_id)
+            if entry.cdr_id
+            else payment_origin(entry.payment_id)
+            if entry.payment_id
+            else entry.posting_id
+        )
         if entry.party_type is PartyType.PROVIDER:
             provider = self.catalog.providers.get(entry.party)
             if provider is None:
@@ -194,9 +200,10 @@ class Book:
 
         A CDR id seen before is a replay: it is skipped and charges nothing.
         """
-        if cdr.cdr_id in self.seen:
+        key = cdr_origin(cdr.cdr_id)
+        if key in self.seen:
             return Outcome(duplicate=True)
-        self.seen[cdr.cdr_id] = True
+        self.seen[key] = True
         catalog = self.catalog
         priced = price_call(cdr, catalog)
         if isinstance(priced, Unrated):
@@ -267,10 +274,11 @@ class Book:
 
         A payment id seen before is a retry: it is skipped and pays nothing twice.
         """
-        if payment.payment_id in self.seen:
+        key = payment_origin(payment.payment_id)
+        if key in self.seen:
             return Outcome(duplicate=True)
         check_payment(payment, self.catalog)
-        self.seen[payment.payment_id] = True
+        self.seen[key] = True
         return self._settle(payment_postings(payment, self.catalog))
 
     def apply(self, work: Deferred, cause: str | None) -> Outcome:

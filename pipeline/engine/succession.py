@@ -4,6 +4,7 @@ currency and the partition its state lives in."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import TypeVar
 
 from pipeline.catalog.model import Account, Catalog, Customer, Provider, Reseller
@@ -13,7 +14,7 @@ SHOWN = 20  # problems listed one by one; the rest are counted
 T = TypeVar("T")
 
 
-def succession_errors(before: Catalog, after: Catalog) -> list[str]:
+def succession_errors(before: Catalog, after: Catalog, *, published: bool = True) -> list[str]:
     """What makes `after` unfit to follow `before` (empty: it may), one line each.
 
     A party's balance is kept in its currency, so a party keeps its currency for good
@@ -24,7 +25,13 @@ def succession_errors(before: Catalog, after: Catalog) -> list[str]:
     partition other than the one that holds it. `after` is expected to carry the group
     names it inherits from `before` (`routing.inherited_names`): then only joining
     groups that exist changes a customer's group.
+
+    A `before` that was never `published` (a worker's `CDR_CATALOG_DIR`) has no names of
+    its own: the producer routes by the published catalogs, so its groups are compared
+    under the names `after` carries.
     """
+    if not published:
+        before = replace(before, group_names=after.group_names)
     was = f"under catalog {before.version}" if before.version else "in the catalog in use"
     errors = [
         *_currency_changes("customer", before.customers, after.customers, _terms, was),

@@ -119,6 +119,33 @@ def test_publishing_a_catalog_that_changes_a_partys_currency_is_refused_whole(
     assert published.startswith("published catalog ")
 
 
+def joined_catalog(tmp: Path, name: str, *accounts: str) -> Path:
+    """The sample catalog with c0, a customer whose id sorts first, drawing on c1's
+    funds through account 0100 (and the further `accounts` lines)."""
+    joined = tmp / name
+    shutil.copytree(SAMPLES / "catalog", joined)
+    path = joined / "catalog.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text.replace(
+        "customers:\n", "customers:\n  c0: {tariff: retail, reseller: r1, currency: USD}\n"
+    )
+    lines = "".join(f"\n  {line}" for line in ('"0100": {customer: c0, funds_from: c1}', *accounts))
+    text = text.replace('  "3000": {customer: c3}', '  "3000": {customer: c3}' + lines)
+    path.write_text(text, encoding="utf-8")
+    return joined
+
+
+def calls_of(tmp: Path, *accounts: str) -> str:
+    """A CDR file of one call from each of `accounts`."""
+    calls = tmp / "c0.csv"
+    rows = (
+        f"j-{i:03},{a},{a},+44 20 7946 0001,2026-03-20T11:00:00Z,125,carrier-a\n"
+        for i, a in enumerate(accounts)
+    )
+    calls.write_text("cdr_id,account,caller,callee,start,duration,provider\n" + "".join(rows))
+    return str(calls)
+
+
 def test_a_customer_whose_id_sorts_first_joins_an_existing_group_and_is_billed_as_offline(
     local_servers: LocalServers, tmp_path: Path
 ) -> None:
@@ -126,30 +153,37 @@ def test_a_customer_whose_id_sorts_first_joins_an_existing_group_and_is_billed_a
     c0's, in another partition than its state; it keeps the name c1 instead (published
     with the catalog), and the stream bills c0's call, and the rest, as offline does."""
     env = isolated_env(base_env(local_servers), tmp_path)
-    joined = tmp_path / "joined"
-    shutil.copytree(SAMPLES / "catalog", joined)
-    path = joined / "catalog.yaml"
-    text = path.read_text(encoding="utf-8")
-    text = text.replace(
-        "customers:\n", "customers:\n  c0: {tariff: retail, reseller: r1, currency: USD}\n"
-    )
-    text = text.replace(
-        '  "3000": {customer: c3}',
-        '  "3000": {customer: c3}\n  "0100": {customer: c0, funds_from: c1}',
-    )
-    path.write_text(text, encoding="utf-8")
-    calls = tmp_path / "c0.csv"
-    calls.write_text(
-        "cdr_id,account,caller,callee,start,duration,provider\n"
-        "j-001,0100,0100,+44 20 7946 0001,2026-03-20T11:00:00Z,125,carrier-a\n"
-    )
-    cdrs = [*SAMPLE_CDRS, str(calls)]
+    joined = joined_catalog(tmp_path, "joined")
+    cdrs = [*SAMPLE_CDRS, calls_of(tmp_path, "0100")]
     expected = offline(tmp_path, joined, cdrs, SAMPLE_ARGS)
-    assert any('"j-001"' in line and '"rated"' in line for line in expected["rated.jsonl"])
+    assert any('"j-000"' in line and '"rated"' in line for line in expected["rated.jsonl"])
     cli(env, "db", "migrate")
     cli(env, "catalog", "publish", str(SAMPLES / "catalog"))
     assert cli(env, "catalog", "publish", str(joined)).startswith("published catalog ")
     cli(env, "produce", *SAMPLE_ARGS, *cdrs)
     with running_worker(env, tmp_path / "worker.log") as worker:
         got = wait_for_export(env, expected, tmp_path / "stream", 120, worker)
+    assert_same(got, expected)
+
+
+def test_a_worker_started_from_a_catalog_directory_takes_the_catalogs_published_after_it(
+    local_servers: LocalServers, tmp_path: Path
+) -> None:
+    """`CDR_CATALOG_DIR` holds a catalog never published: its groups have no names, so
+    c0's group is c0 there and c1 in the published catalogs. The worker takes the newest
+    published catalog all the same, and rates a call of the account only it has."""
+    env = isolated_env(base_env(local_servers), tmp_path)
+    joined = joined_catalog(tmp_path, "joined")
+    newer = joined_catalog(tmp_path, "newer", '"0101": {customer: c0}')
+    cdrs = [*SAMPLE_CDRS, calls_of(tmp_path, "0100", "0101")]
+    expected = offline(tmp_path, newer, cdrs, SAMPLE_ARGS)
+    assert any('"j-001"' in line and '"rated"' in line for line in expected["rated.jsonl"])
+    cli(env, "db", "migrate")
+    for catalog in (SAMPLES / "catalog", joined, newer):
+        cli(env, "catalog", "publish", str(catalog))
+    cli(env, "produce", *SAMPLE_ARGS, *cdrs)
+    log = tmp_path / "worker.log"
+    with running_worker(dict(env, CDR_CATALOG_DIR=str(joined)), log) as worker:
+        got = wait_for_export(env, expected, tmp_path / "stream", 120, worker)
+    assert "refused" not in log.read_text(encoding="utf-8")
     assert_same(got, expected)

@@ -199,6 +199,23 @@ def test_a_replayed_cdr_or_payment_charges_nothing_twice() -> None:
     assert balance(book, PartyType.CUSTOMER, "c2") == "5.00"
 
 
+@pytest.mark.parametrize("cdr_id", ["7", "payment:7", "opening:customer:c1", "cdr:7"])
+def test_a_cdr_and_a_payment_of_the_same_id_are_both_applied(cdr_id: str) -> None:
+    """Ids are chosen by the switch and by whoever records payments: the same string
+    may come from both, or look like an opening, and neither may hide the other."""
+    book = opened()
+    at = datetime.fromisoformat("2026-03-21T00:00:00+00:00")
+    paid = book.pay(Payment("7", at, PartyType.CUSTOMER, "c1", money("5"), "USD"))
+    call = book.rate(cdr(cdr_id, duration=61))
+    assert not paid.duplicate and not call.duplicate and call.rated is not None
+    ids = [p.posting_id for p in (*paid.postings, *call.postings)]
+    assert len(ids) == len(set(ids)), ids  # one ClickHouse row each
+    assert paid.postings[0].posting_id == "payment:7/customer/c1"
+    assert balance(book, PartyType.CUSTOMER, "c1") == "14.80"  # 10 + 5 - 0.20
+    assert book.rate(cdr(cdr_id, duration=61)).duplicate
+    assert book.pay(Payment("7", at, PartyType.CUSTOMER, "c1", money("5"), "USD")).duplicate
+
+
 def test_a_stage_defers_what_it_does_not_own() -> None:
     catalog = scenario()
     rating = Book(catalog, owns=frozenset({PartyType.CUSTOMER, PartyType.ACCOUNT}))

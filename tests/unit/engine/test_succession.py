@@ -121,3 +121,24 @@ def test_past_twenty_problems_the_rest_are_counted(samples: Catalog, tmp_path: P
     after = variant(tmp_path, (line, "\n".join([line, *(m.replace("c3", "c1") for m in many)])))
     errors = succession_errors(before, after)
     assert len(errors) == SHOWN + 1 and errors[-1] == "... and 10 more like these"
+
+
+def test_a_catalog_never_published_is_compared_under_the_names_that_follow(
+    samples: Catalog, tmp_path: Path
+) -> None:
+    """A worker that started from `CDR_CATALOG_DIR` holds a catalog without group names;
+    the published one that follows may carry an inherited name for the same group."""
+    account = '\n  "0100": {customer: c0, funds_from: c1}'
+    joined = variant(
+        tmp_path,
+        ('  "3000": {customer: c3}', '  "3000": {customer: c3}' + account),
+        ("customers:\n", "customers:\n  c0: {tariff: retail, reseller: r1, currency: USD}\n"),
+    )
+    published = replace(joined, group_names=inherited_names(samples, joined))
+    directory = replace(joined, group_names={})  # the same files, loaded from a directory
+    assert succession_errors(directory, published) != []  # c0..c2 would "move" to c1
+    assert succession_errors(directory, published, published=False) == []
+    # joining two groups is still refused
+    merged = variant(tmp_path, ('"3000": {customer: c3}', '"3000": {customer: c3, funds_from: c1}'))
+    errors = succession_errors(samples, merged, published=False)
+    assert [e.split(":")[1].strip() for e in errors] == ["customers.c3"]

@@ -28,11 +28,11 @@ def _crossed(threshold: Threshold, balance: int, credit_limit: int) -> bool:
     if threshold.kind is ThresholdKind.LOW_BALANCE:
         assert threshold.micro is not None
         return balance + credit_limit <= threshold.micro
-    used = max(0, -balance)
+    used = max(0, -balance)  # a warning once the credit used exceeds the level (seed 002)
     if threshold.share is not None:
-        return credit_limit > 0 and used > 0 and used >= threshold.share * credit_limit
+        return credit_limit > 0 and used > threshold.share * credit_limit
     assert threshold.micro is not None
-    return used > 0 and used >= threshold.micro
+    return used > threshold.micro
 
 
 def _raised(terms: BalanceTerms, balance: int) -> frozenset[str]:

@@ -63,9 +63,11 @@ def test_postpaid_credit_limit_and_percentage_warning() -> None:
     state = open_balance(terms)
     state, alerts = post(state, terms, "-899.99")
     assert alerts == []
-    state, alerts = post(state, terms, "-0.01")  # 900 of 1000 used
+    state, alerts = post(state, terms, "-0.01")  # 900 of 1000 used: not above 90 %
+    assert alerts == []
+    state, alerts = post(state, terms, "-0.000001")  # above it
     assert alerts == ["credit_warning:90%"]
-    state, alerts = post(state, terms, "-100")  # available 0: blocked
+    state, alerts = post(state, terms, "-99.999999")  # available 0: blocked
     assert alerts == ["blocked"]
     state, alerts = post(state, terms, "200")
     assert alerts == ["unblocked"] and state.fired == frozenset()
@@ -74,7 +76,7 @@ def test_postpaid_credit_limit_and_percentage_warning() -> None:
 def test_absolute_credit_warning() -> None:
     absolute = Threshold(ThresholdKind.CREDIT_WARNING, Audience.CUSTOMER, micro=money("50"))
     terms = BalanceTerms("USD", credit_limit=money("100"), thresholds=(absolute,))
-    state, alerts = post(open_balance(terms), terms, "-49.99")
+    state, alerts = post(open_balance(terms), terms, "-50")  # at the level, not above it
     assert alerts == []
     state, alerts = post(state, terms, "-0.01")
     assert alerts == ["credit_warning:50.00"]

@@ -23,7 +23,7 @@ from pipeline.cdrs.model import RawCdr
 from pipeline.engine.calls import PackageKey, settle_call
 from pipeline.engine.payments import check_payment, payment_postings, sale_posting
 from pipeline.engine.records import Payment, RatedCdr, unrated
-from pipeline.ledger.alerts import Alert
+from pipeline.ledger.alerts import Alert, AlertKind
 from pipeline.ledger.balances import (
     BalanceState,
     apply_to_balance,
@@ -165,6 +165,8 @@ class Book:
             if provider is None:
                 return self._post_gone(state, entry)
             state, alerts = apply_to_provider(state, provider, entry.amount, entry.at, cause)
+            if alerts and _exhausted(self.days.get((entry.party_type, entry.party))):
+                alerts = _without_status(alerts)  # disabled by its daily minutes all along
         else:
             terms = self._terms(entry.party_type, entry.party)
             if terms is None:
@@ -263,6 +265,8 @@ class Book:
         key = (party_type, party)
         before = self.days.get(key)
         state, alerts = daily.apply(before, usage, limit, party_type, party)
+        if alerts and party_type is PartyType.PROVIDER and self.state(party_type, party).blocked:
+            alerts = _without_status(alerts)  # disabled by its balance limit all along
         if state is not None:
             self.days[key] = state
             if party_type is PartyType.PROVIDER and _exhausted(before) != state.exhausted:
@@ -318,6 +322,15 @@ class Book:
             key=lambda k: (k[0].value, k[1]),
         )
         return [self.balance_line(kind, party) for kind, party in keys]
+
+
+_STATUS = frozenset((AlertKind.PROVIDER_DISABLED, AlertKind.PROVIDER_ENABLED))
+
+
+def _without_status(alerts: list[Alert]) -> list[Alert]:
+    """A provider's alerts but its status changes: it is disabled while its balance limit
+    or its daily minutes say so, and enabled once neither does (one event each way)."""
+    return [alert for alert in alerts if alert.kind not in _STATUS]
 
 
 def _exhausted(day: daily.DayUsage | None) -> bool:

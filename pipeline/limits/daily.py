@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from pipeline.catalog.model import DailyLimit, PartyType
@@ -44,9 +44,10 @@ def apply(
 ) -> tuple[DayUsage | None, list[Alert]]:
     """Count a call against the party's day; alert at each threshold and disable at 100 %.
 
-    A party disabled by the limit is enabled again when its next call on a later day
-    arrives (the alert is dated at that day's local midnight). A late call for a day
-    before the current one does not count against any limit.
+    A party disabled by the limit is disabled until the next local day starts: its
+    alerts say when (`until`). The enabling alert comes with its next call on a later
+    day, dated at that day's local midnight: nothing else here knows the day has turned.
+    A late call for a day before the current one does not count against any limit.
     """
     if limit.minutes <= 0:
         return state, []
@@ -92,7 +93,9 @@ def apply(
                 details=facts,
             )
         )
-    if exhausting:
+    if exhausting:  # disabled until the next local day starts (DOMAIN.md)
+        until = datetime.combine(day + timedelta(days=1), time(0), limit.timezone)
+        facts = (*facts, ("until", until.isoformat()))
         for kind in (AlertKind.DAILY_MINUTES_EXHAUSTED, disabled_kind):
             alerts.append(
                 make_alert(

@@ -168,6 +168,38 @@ def test_a_provider_disabled_by_its_daily_minutes_reports_blocked_until_its_next
     assert not book.balance_line(PartyType.PROVIDER, "carrier-a").blocked
 
 
+def test_a_provider_disabled_for_two_reasons_is_enabled_once_neither_holds() -> None:
+    """Disabled at its balance limit, then out of daily minutes: a payment under the
+    limit does not enable it that day, and the next day's call enables it once."""
+
+    def status(outcome: Outcome) -> list[str]:
+        kinds = ("provider_disabled", "provider_enabled")
+        return [a.kind.value for a in outcome.alerts if a.kind.value in kinds]
+
+    book = opened()
+    assert status(book.rate(cdr("b1", callee="33", duration=600))) == []  # 0.50 EUR
+    assert status(book.rate(cdr("b2", callee="33", duration=600))) == ["provider_disabled"]
+    exhausting = book.rate(cdr("b3", callee="1212", duration=4800))  # 100 of 100 minutes
+    assert "daily_minutes_exhausted" in [a.kind.value for a in exhausting.alerts]
+    assert status(exhausting) == []  # disabled already
+    at = datetime.fromisoformat("2026-03-20T12:00:00+00:00")
+    paid = book.pay(Payment("p", at, PartyType.PROVIDER, "carrier-a", money("0.5"), "EUR"))
+    assert balance(book, PartyType.PROVIDER, "carrier-a") == "0.90"  # under its limit of 1
+    assert status(paid) == [] and book.balance_line(PartyType.PROVIDER, "carrier-a").blocked
+    next_day = book.rate(cdr("b4", callee="1212", duration=60, start="2026-03-21T10:00:00+00:00"))
+    assert status(next_day) == ["provider_enabled"]
+    assert not book.balance_line(PartyType.PROVIDER, "carrier-a").blocked
+    # and the other way round: out of minutes first, then at its balance limit
+    book = opened()
+    assert status(book.rate(cdr("m1", callee="1212", duration=6000))) == ["provider_disabled"]
+    assert status(book.rate(cdr("m2", callee="33", duration=1200))) == []  # 1.50 EUR
+    day = book.rate(cdr("m3", callee="1212", duration=60, start="2026-03-21T10:00:00+00:00"))
+    assert status(day) == []  # a new day, but still at its balance limit
+    at = datetime.fromisoformat("2026-03-21T12:00:00+00:00")
+    paid = book.pay(Payment("q", at, PartyType.PROVIDER, "carrier-a", money("1"), "EUR"))
+    assert status(paid) == ["provider_enabled"]
+
+
 def test_a_provider_disabled_by_its_daily_minutes_is_a_changed_balance_line() -> None:
     balances: TrackedDict[PartyKey, BalanceState] = TrackedDict()
     book = Book(scenario(), balances=balances)  # as a stream stage holds it

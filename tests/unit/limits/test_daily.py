@@ -50,6 +50,19 @@ def test_day_is_the_local_day_and_next_day_enables() -> None:
     assert state == DayUsage(date(2026, 3, 21), 60)
 
 
+def test_disabled_until_the_next_local_midnight() -> None:
+    _, alerts = apply(
+        None, Usage(at("2026-03-20T23:10:00+00:00"), 600, "c"), LIMIT, PartyType.PROVIDER, "p1"
+    )
+    untils = {a.kind.value: dict(a.details).get("until") for a in alerts}
+    # 23:10 UTC is 00:10 on March 21 in Berlin: disabled until March 22 begins there
+    assert untils == {
+        "daily_minutes_threshold": None,
+        "daily_minutes_exhausted": "2026-03-22T00:00:00+01:00",
+        "provider_disabled": "2026-03-22T00:00:00+01:00",
+    }
+
+
 def test_late_call_for_a_past_day_is_not_counted() -> None:
     state, _ = run(None, "2026-03-21T10:00:00+00:00", 60)
     again, alerts = run(state, "2026-03-20T10:00:00+00:00", 600)

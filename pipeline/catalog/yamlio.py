@@ -31,6 +31,7 @@ E = TypeVar("E", bound=enum.Enum)
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
 NO_CURRENCY = "???"  # placeholder after a currency error; never in a loaded catalog
 
@@ -89,6 +90,19 @@ ExactLoader.add_implicit_resolver(
     _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
 ExactLoader.add_constructor(_FLOAT, _construct_decimal)
+
+
+def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> object:
+    """A date or time as PyYAML reads it; one that is no real day (`2026-02-30`) stays
+    its text, for the field to refuse with its own message instead of a traceback."""
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)  # type: ignore[arg-type]
+    except ValueError:
+        assert isinstance(node, ScalarNode)
+        return loader.construct_scalar(node)
+
+
+ExactLoader.add_constructor(_TIMESTAMP, _construct_timestamp)
 
 
 def read_yaml(name: str, data: bytes) -> tuple[object, list[str]]:

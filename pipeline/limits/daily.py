@@ -76,7 +76,7 @@ def apply(
     exhausting = not state.exhausted and seconds >= allowed
     if not crossed and not exhausting:
         return DayUsage(day, seconds, state.fired, state.exhausted), alerts
-    facts = (
+    facts: tuple[tuple[str, str], ...] = (
         ("day", day.isoformat()),
         ("minutes_used", f"{Decimal(seconds) / 60:.2f}"),
         ("limit_minutes", str(limit.minutes)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from collections import Counter
 from pathlib import Path
 
@@ -20,7 +21,8 @@ class PaymentsFileError(ValueError):
     """A payments file with bad rows; `errors` has one `file:line: what` per problem."""
 
     def __init__(self, path: Path, errors: list[str]) -> None:
-        super().__init__(f"payments {path} refused ({len(errors)} errors): " + "; ".join(errors))
+        count = f"{len(errors)} error" + ("s" if len(errors) != 1 else "")
+        super().__init__(f"payments {path} refused ({count}): " + "; ".join(errors))
         self.errors = errors
 
 
@@ -30,6 +32,9 @@ def _currency_of(catalog: Catalog, party_type: PartyType, party: str) -> str:
     if party_type is PartyType.RESELLER:
         return catalog.resellers[party].terms.currency
     return catalog.providers[party].currency
+
+
+_PAYERS = ("customer", "reseller", "provider")
 
 
 def read_payments(path: Path, catalog: Catalog) -> list[Payment]:
@@ -42,41 +47,57 @@ def read_payments(path: Path, catalog: Catalog) -> list[Payment]:
     errors: list[str] = []
     payments: list[Payment] = []
     seen: Counter[str] = Counter()
+    given_ids: dict[str, tuple[str, str]] = {}  # payment_id -> (its row's content, where)
     try:
-        handle = path.open(newline="", encoding="utf-8")
+        data = path.read_bytes()
     except OSError as error:
         raise PaymentsFileError(path, [f"{path}: cannot read: {error.strerror}"]) from None
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED if c not in (reader.fieldnames or ())]
-        if missing:
-            raise PaymentsFileError(path, [f"{path}:1: missing columns {', '.join(missing)}"])
-        for row in reader:
-            where = f"{path}:{reader.line_num}"
-            try:
-                party_type = PartyType((row.get("party_type") or "").strip())
-                if party_type is PartyType.ACCOUNT:
-                    raise ValueError("party_type must be customer, reseller or provider")
-                party = (row.get("party") or "").strip()
-                at = parse_start(row.get("at") or "")
-                amount = to_micro(parse_decimal(row.get("amount") or ""))
-                recorded_by = (row.get("recorded_by") or "").strip()
-                identity = ",".join((row.get(c) or "").strip() for c in (*REQUIRED, "recorded_by"))
-                seen[identity] += 1
-                payment_id = (row.get("payment_id") or "").strip() or (
-                    f"pay-{hashlib.sha256(identity.encode()).hexdigest()[:16]}-{seen[identity]}"
-                )
-                payment = Payment(payment_id, at, party_type, party, amount, "", recorded_by)
-                check_payment(payment, catalog)
-                currency = _currency_of(catalog, party_type, party)
-                given = (row.get("currency") or "").strip()
-                if given and given != currency:
-                    raise ValueError(f"currency {given} is not the {party_type.value}'s {currency}")
-                payments.append(
-                    Payment(payment_id, at, party_type, party, amount, currency, recorded_by)
-                )
-            except (ValueError, MoneyError, PaymentError) as error:
-                errors.append(f"{where}: {error}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        byte = data[error.start]
+        raise PaymentsFileError(path, [f"{path}:{line}: not UTF-8 (byte 0x{byte:02x})"]) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or ())]
+    if missing:
+        raise PaymentsFileError(path, [f"{path}:1: missing columns {', '.join(missing)}"])
+    rows = [(reader.line_num, row) for row in reader]
+    for line, row in rows:
+        where = f"{path}:{line}"
+        try:
+            kind = (row.get("party_type") or "").strip()
+            if kind not in _PAYERS:
+                raise ValueError(f"party_type {kind!r} is not one of customer, reseller, provider")
+            party_type = PartyType(kind)
+            party = (row.get("party") or "").strip()
+            at = parse_start(row.get("at") or "")
+            amount = to_micro(parse_decimal(row.get("amount") or ""))
+            recorded_by = (row.get("recorded_by") or "").strip()
+            identity = ",".join((row.get(c) or "").strip() for c in (*REQUIRED, "recorded_by"))
+            seen[identity] += 1
+            given_id = (row.get("payment_id") or "").strip()
+            payment_id = given_id or (
+                f"pay-{hashlib.sha256(identity.encode()).hexdigest()[:16]}-{seen[identity]}"
+            )
+            if given_id:  # the same payment twice is a retry; another one is a mistake
+                first = given_ids.setdefault(given_id, (identity, where))
+                if first[0] != identity:
+                    raise ValueError(
+                        f"payment_id {given_id} is already used at {first[1]} for another "
+                        f"payment; give each payment its own id"
+                    )
+            payment = Payment(payment_id, at, party_type, party, amount, "", recorded_by)
+            check_payment(payment, catalog)
+            currency = _currency_of(catalog, party_type, party)
+            given = (row.get("currency") or "").strip()
+            if given and given != currency:
+                raise ValueError(f"currency {given} is not the {party_type.value}'s {currency}")
+            payments.append(
+                Payment(payment_id, at, party_type, party, amount, currency, recorded_by)
+            )
+        except (ValueError, MoneyError, PaymentError) as error:
+            errors.append(f"{where}: {error}")
     if errors:
         raise PaymentsFileError(path, errors)
     return payments

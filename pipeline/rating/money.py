@@ -10,7 +10,16 @@ MICRO = 1_000_000  # storage and ledger unit: 1e-6 of the currency unit
 RATE_SCALE = 1_000_000_000  # rates and exchange rates are held as integer nano-units
 MAX_DECIMALS = 6  # a tariff may round to at most micro-units
 
+MAX_AMOUNT = 10**12  # whole units: micro-units of a larger amount would not fit Int64
+MAX_RATE = 10**6  # per minute, or one unit in another currency's units
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+# ASCII digits, one dot, an exponent: Decimal() also takes `1_000` and other scripts' digits
+_PLAIN = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def is_plain_number(text: str) -> bool:
+    """Whether `text` (stripped) is written with ASCII digits, a sign, a dot, an exponent."""
+    return _PLAIN.fullmatch(text) is not None
 
 
 class Rounding(enum.Enum):
@@ -35,6 +44,8 @@ def parse_decimal(value: object) -> Decimal:
         result = Decimal(value)
     elif isinstance(value, str):
         text = value.strip()
+        if not is_plain_number(text):
+            raise MoneyError(f"{value!r} is not a decimal number (ASCII digits and one dot)")
         try:
             result = Decimal(text)
         except InvalidOperation:
@@ -64,7 +75,9 @@ def check_currency(code: object) -> str:
     return code
 
 
-def _scaled(value: Decimal, scale: int, what: str) -> int:
+def _scaled(value: Decimal, scale: int, what: str, bound: int) -> int:
+    if abs(value) > bound:
+        raise MoneyError(f"{what} {value} is beyond the largest the books hold, {bound:,}")
     scaled = value * scale
     if scaled != scaled.to_integral_value():
         digits = len(str(scale)) - 1
@@ -73,13 +86,15 @@ def _scaled(value: Decimal, scale: int, what: str) -> int:
 
 
 def to_micro(value: Decimal) -> int:
-    """An exact amount in micro-units; more than 6 decimals is refused."""
-    return _scaled(value, MICRO, "amount")
+    """An exact amount in micro-units; more than 6 decimals, or beyond `MAX_AMOUNT`
+    (ClickHouse keeps micro-units in Int64), is refused."""
+    return _scaled(value, MICRO, "amount", MAX_AMOUNT)
 
 
 def to_rate_units(value: Decimal) -> int:
-    """A rate or exchange rate in nano-units; more than 9 decimals is refused."""
-    return _scaled(value, RATE_SCALE, "rate")
+    """A rate or exchange rate in nano-units; more than 9 decimals, or beyond `MAX_RATE`
+    (so that no call's cost outgrows Int64 micro-units), is refused."""
+    return _scaled(value, RATE_SCALE, "rate", MAX_RATE)
 
 
 def format_micro(units: int) -> str:

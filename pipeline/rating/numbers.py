@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from decimal import Decimal, InvalidOperation
 
+from pipeline.rating.money import is_plain_number
+
 _FORMATTING = str.maketrans("", "", " -().\t")
 
 
@@ -50,8 +52,11 @@ def answered_seconds(raw: object) -> int:
     if isinstance(raw, int):
         seconds = raw
     else:
+        text = str(raw).strip()
+        if not is_plain_number(text):
+            raise BadDurationError(f"{raw!r} is not a number of seconds")
         try:
-            value = Decimal(str(raw).strip())
+            value = Decimal(text)
         except InvalidOperation:
             raise BadDurationError(f"{raw!r} is not a number of seconds") from None
         if not value.is_finite():

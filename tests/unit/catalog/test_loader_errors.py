@@ -12,6 +12,27 @@ from tests.unit.catalog.helpers import FIXTURES, errors_of, variant
 
 ONE_ERROR = [
     (
+        "unquoted date that is no day",  # PyYAML's own date reader raised a traceback
+        "catalog.yaml",
+        "created: 2026-03-19",
+        "created: 2026-02-30",
+        "catalog.yaml: customers.c1.created: '2026-02-30' is not a date; write it as YYYY-MM-DD",
+    ),
+    (
+        "amount with an underscore",  # Decimal() reads 1_0 as 10
+        "catalog.yaml",
+        'opening_balance: "10"',
+        "opening_balance: 1_0",
+        "catalog.yaml: customers.c1.opening_balance: '1_0' is not a decimal number",
+    ),
+    (
+        "amount beyond Int64 micro-units",
+        "catalog.yaml",
+        'opening_balance: "10"',
+        'opening_balance: "1e30"',
+        "catalog.yaml: customers.c1.opening_balance: amount 1E+30 is beyond the largest",
+    ),
+    (
         "unknown tariff",
         "catalog.yaml",
         "c1: {tariff: retail",

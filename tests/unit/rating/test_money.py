@@ -12,6 +12,7 @@ from pipeline.rating.money import (
     parse_percent,
     round_div,
     to_micro,
+    to_rate_units,
 )
 
 
@@ -53,7 +54,9 @@ def test_amounts_are_never_floats() -> None:
     assert parse_decimal(7) == Decimal(7)
 
 
-@pytest.mark.parametrize("bad", ["abc", "", "NaN", "Infinity", None])
+@pytest.mark.parametrize(
+    "bad", ["abc", "", "NaN", "Infinity", None, "0_02", "1_000", "\u0661", "\u0661\u0660", "1,5"]
+)
 def test_bad_amounts_are_refused(bad: object) -> None:
     with pytest.raises(MoneyError):
         parse_decimal(bad)
@@ -63,6 +66,18 @@ def test_more_than_six_decimals_is_refused() -> None:
     assert to_micro(Decimal("0.000001")) == 1
     with pytest.raises(MoneyError, match="6 decimal places"):
         to_micro(Decimal("0.0000001"))
+
+
+def test_amounts_and_rates_beyond_what_the_books_hold_are_refused() -> None:
+    """ClickHouse holds micro-units in Int64 (9.2e12 units): a larger amount wrapped."""
+    assert to_micro(Decimal("1000000000000")) == 10**18
+    with pytest.raises(MoneyError, match="beyond the largest"):
+        to_micro(Decimal("1000000000000.000001"))
+    with pytest.raises(MoneyError, match="beyond the largest"):
+        to_micro(Decimal("-1e30"))
+    assert to_rate_units(Decimal("1000000")) == 10**15
+    with pytest.raises(MoneyError, match="beyond the largest"):
+        to_rate_units(Decimal("99999999999999999999999999"))
 
 
 def test_percent() -> None:

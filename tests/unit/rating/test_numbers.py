@@ -36,7 +36,9 @@ def test_answered_seconds_round_up(raw: object, seconds: int) -> None:
     assert answered_seconds(raw) == seconds
 
 
-@pytest.mark.parametrize("raw", [-1, "-0.5", "x", "nan", True, 10**12, "4294967296"])
+@pytest.mark.parametrize(
+    "raw", [-1, "-0.5", "x", "nan", True, 10**12, "4294967296", "1_000", "\u0661\u0662\u0663"]
+)
 def test_bad_durations(raw: object) -> None:
     with pytest.raises(BadDurationError):
         answered_seconds(raw)

@@ -20,8 +20,10 @@ _UNANSWERED = ("uniqueid", "start", "billsec")
 def peer_name(channel: str) -> str:
     """The peer a channel name belongs to: `SIP/carrier-a-0000001f` -> `carrier-a`.
 
-    The technology before `/` and the channel's own `-<hex or digits>` suffix are cut off
-    (and a `;1`-style half marker of Local channels); empty for an empty channel.
+    The technology before `/` and the channel's own suffix are cut off (and a `;1`-style
+    half marker of Local channels); empty for an empty channel. The suffix is eight hex
+    digits (SIP, PJSIP, Local: `%08x`) or decimal digits (IAX2, DAHDI): a shorter hex
+    word is part of the name, as the `b` of `PJSIP/carrier-b`.
     """
     name = channel.strip()
     name = name[name.find("/") + 1 :]
@@ -29,7 +31,7 @@ def peer_name(channel: str) -> str:
     if semicolon >= 0:
         name = name[:semicolon]
     head, dash, suffix = name.rpartition("-")
-    if dash and suffix and not suffix.strip(hexdigits):
+    if dash and (suffix.isdigit() or (len(suffix) == 8 and not suffix.strip(hexdigits))):
         return head
     return name
 

@@ -110,6 +110,9 @@ def test_digest_id_is_stable_and_tells_rows_apart(tmp_path: Path) -> None:
         ("Local/200@from-internal-00000012;1", "200@from-internal"),
         ("SIP/carrier", "carrier"),
         ("SIP/carrier-x", "carrier-x"),  # `x` is no channel number
+        ("PJSIP/carrier-b", "carrier-b"),  # nor is `b`, hex as it is
+        ("SIP/cafe-beef", "cafe-beef"),
+        ("DAHDI/1-1", "1"),
         ("", ""),
     ],
 )

@@ -66,13 +66,13 @@ def read_cdrs(
     if fmt == "jsonl":
         return _read_jsonl(where)
     if fmt == "asterisk":
-        return _read_table(where, asterisk.from_row, has_header=False)
+        return _read_table(where, asterisk.from_row, has_header=False, fields=16)
     if fmt == "freeswitch":
-        return _read_table(where, freeswitch.from_row, has_header=False)
+        return _read_table(where, freeswitch.from_row, has_header=False, fields=15)
     columns = _csv_header(path)
     if columns is None:
         return iter(())
-    return _read_table(where, partial(from_csv_row, columns), has_header=True)
+    return _read_table(where, partial(from_csv_row, columns), has_header=True, fields=len(REQUIRED))
 
 
 def detect_format(path: Path) -> str:
@@ -125,6 +125,7 @@ class _Lines(Iterable[str]):
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self.problem: str | None = None  # set by a line that is not UTF-8, until taken
+        self.held: list[str] = []  # the lines read since the last `release`
 
     def __iter__(self) -> Iterator[str]:
         for number, raw in enumerate(self._stream, 1):
@@ -135,7 +136,13 @@ class _Lines(Iterable[str]):
                 self.problem = _encoding_problem(raw, exc, self.problem)
             if number == 1 and text.startswith(_BOM):
                 text = text[1:]
+            self.held.append(text)
             yield text
+
+    def release(self) -> list[str]:
+        """The lines read since the last call: those of the row just read."""
+        held, self.held = self.held, []
+        return held
 
     def take(self) -> Defect | None:
         """The encoding defect of the lines read since the last take, if any."""
@@ -155,8 +162,16 @@ def _blank(row: list[str]) -> bool:
     return not row or (len(row) == 1 and not row[0].strip())
 
 
-def _read_table(where: Where, from_row: RowReader, *, has_header: bool) -> Iterator[RawCdr]:
-    """Rows of a comma-separated file (quoted fields may span lines), each with its first line."""
+def _read_table(
+    where: Where, from_row: RowReader, *, has_header: bool, fields: int
+) -> Iterator[RawCdr]:
+    """Rows of a comma-separated file, each with its first line.
+
+    A quoted field may hold line breaks (a note, say). But if a line it runs over would
+    be a row by itself (at least `fields` fields), the quote was left open and swallowed
+    rows: its first line is then a `bad_record`, and each line it ran over is read again
+    as a row of its own, so that no row is lost with it.
+    """
     with open(where.path, "rb", buffering=_BUFFER) as stream:
         lines = _Lines(stream)
         reader = csv.reader(lines)
@@ -165,20 +180,44 @@ def _read_table(where: Where, from_row: RowReader, *, has_header: bool) -> Itera
         while True:
             try:
                 row = next(reader, None)
+                error = None
             except csv.Error as exc:
-                line, last = last + 1, reader.line_num
-                yield defective(where, line, "bad_record", f"not a CSV row: {exc}", lines.take())
-                continue
+                row, error = [], f"not a CSV row: {exc}"
+            held = lines.release()
             if row is None:
                 return
             line, last = last + 1, reader.line_num
-            prior = lines.take() if lines.problem is not None else None
-            if _blank(row):
-                continue
-            if skip_header:
-                skip_header = False
-                continue
-            yield from_row(row, where, line, prior)
+            if error is None and len(held) > 1 and _swallows_rows(held, fields):
+                error = (
+                    f"a quoted field runs on over lines {line}-{last} (an unterminated "
+                    f"quote?); each of the following lines is read as a row of its own"
+                )
+            if error is None:
+                rows: list[tuple[int, list[str]]] = [(line, row)]
+            else:
+                yield defective(where, line, "bad_record", error, lines.take())
+                rows = [(n, _one_row(text)) for n, text in enumerate(held[1:], line + 1)]
+            for number, cells in rows:
+                prior = lines.take() if lines.problem is not None else None
+                if _blank(cells):
+                    continue
+                if skip_header:
+                    skip_header = False
+                    continue
+                yield from_row(cells, where, number, prior)
+
+
+def _swallows_rows(held: list[str], fields: int) -> bool:
+    """Whether a line after the first of a row that ran over `held` is a row itself."""
+    return any(len(_one_row(text)) >= fields for text in held[1:])
+
+
+def _one_row(text: str) -> list[str]:
+    """One physical line as a CSV row on its own (an open quote ends with the line)."""
+    try:
+        return next(csv.reader((text.rstrip("\r\n"),)), [])
+    except csv.Error:
+        return [text.rstrip("\r\n")]
 
 
 def _read_jsonl(where: Where) -> Iterator[RawCdr]:

@@ -165,6 +165,26 @@ def test_csv_row_the_csv_module_refuses(tmp_path: Path) -> None:
     assert (good.cdr_id, good.source) == ("c-9", f"{path}:3")
 
 
+@pytest.mark.parametrize("rows", [5, 5_000])  # to the end of the file; past the field limit
+def test_an_unterminated_quote_loses_none_of_the_rows_it_swallowed(
+    tmp_path: Path, rows: int
+) -> None:
+    good = [GOOD.replace("c-9", f"g-{i}") for i in range(rows)]
+    path = write(tmp_path, "t.csv", HEADER + 'c-1,"acct\n' + "\n".join(good) + "\n")
+    bad, *read = read_cdrs(path)
+    assert reason(bad) == "bad_record" and bad.source == f"{path}:2"
+    assert [(c.cdr_id, c.source, c.defect) for c in read] == [
+        (f"g-{i}", f"{path}:{i + 3}", None) for i in range(rows)
+    ]
+
+
+def test_a_quoted_note_over_two_lines_is_one_row(tmp_path: Path) -> None:
+    note = 'c-1,a,1,2,2024-07-01T10:00:00Z,5,p,ANSWERED,"a note\nover, two lines"\n'
+    path = write(tmp_path, "t.csv", HEADER + note + GOOD + "\n")
+    one, two = read_cdrs(path)
+    assert (one.cdr_id, one.defect, two.cdr_id, two.source) == ("c-1", None, "c-9", f"{path}:4")
+
+
 def test_csv_with_only_a_header_or_nothing_yields_nothing(tmp_path: Path) -> None:
     assert list(read_cdrs(write(tmp_path, "a.csv", HEADER), "csv")) == []
     assert list(read_cdrs(write(tmp_path, "b.csv", "\n\n"), "csv")) == []

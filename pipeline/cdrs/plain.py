@@ -24,12 +24,13 @@ class Where:
     path: Path
     source_tz: ZoneInfo
     default_provider: str
+    name: str = ""  # in the ids of rows without one; the file's name if empty
     _prefix: str = field(init=False, repr=False, compare=False)
     _name: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_prefix", f"{self.path}:")
-        object.__setattr__(self, "_name", f"{self.path.name}:")
+        object.__setattr__(self, "_name", f"{self.name or self.path.name}:")
 
     def source(self, line: int) -> str:
         """`file:line`, the row's `source`."""

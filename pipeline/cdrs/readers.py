@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
 from typing import BinaryIO
@@ -42,8 +42,12 @@ def read_cdrs(
     fmt: str = "auto",
     source_tz: ZoneInfo = UTC_ZONE,
     default_provider: str = "",
+    name: str = "",
 ) -> Iterator[RawCdr]:
     """Every row of `path` as a RawCdr, in file order; a bad row carries a defect.
+
+    A row without an id gets `<name>:<line>`, `name` being the file's name unless given
+    (`id_names`).
 
     `source_tz` is the zone of the switches' local times (Asterisk, FreeSWITCH);
     `default_provider` stands in where a row names no provider. Whole-file problems raise
@@ -62,7 +66,7 @@ def read_cdrs(
                 return iter(())
             named = _sniffed(path, first)
         fmt = named
-    where = Where(path, source_tz, default_provider)
+    where = Where(path, source_tz, default_provider, name)
     if fmt == "jsonl":
         return _read_jsonl(where)
     if fmt == "asterisk":
@@ -73,6 +77,25 @@ def read_cdrs(
     if columns is None:
         return iter(())
     return _read_table(where, partial(from_csv_row, columns), has_header=True, fields=len(REQUIRED))
+
+
+def id_names(paths: Sequence[Path]) -> list[str]:
+    """The name each input file gives the ids of its rows without one (`read_cdrs`).
+
+    The file's name, so that the same file read again from elsewhere gives the same ids
+    (a replay, charged once). But a second file of the same name in one run is another
+    file: it is named by its path as given, so that its rows are not taken for repeats
+    of the first's. The same file given twice keeps one name.
+    """
+    names: list[str] = []
+    by_file: dict[Path, str] = {}
+    for path in paths:
+        known = by_file.get(path.resolve())
+        if known is None:
+            known = path.name if path.name not in by_file.values() else str(path)
+            by_file[path.resolve()] = known
+        names.append(known)
+    return names
 
 
 def detect_format(path: Path) -> str:

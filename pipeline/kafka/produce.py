@@ -14,7 +14,7 @@ from tqdm import tqdm
 from pipeline.catalog.loader import CatalogError, load_catalog_files
 from pipeline.catalog.model import Catalog, PartyType
 from pipeline.cdrs.model import RawCdr
-from pipeline.cdrs.readers import read_cdrs
+from pipeline.cdrs.readers import id_names, read_cdrs
 from pipeline.engine.events import Opening, Sequenced, Tick
 from pipeline.engine.ordering import time_order
 from pipeline.engine.records import Payment
@@ -188,9 +188,9 @@ def produce_files(
     paid = read_payments(payments, catalog) if payments else []
     cdrs = [
         cdr
-        for path in inputs
+        for path, name in zip(inputs, id_names(inputs), strict=True)
         for cdr in tqdm(
-            read_cdrs(path, fmt, source_tz, default_provider),
+            read_cdrs(path, fmt, source_tz, default_provider, name),
             desc=f"reading {path.name}",
             unit=" CDRs",
             disable=not progress,

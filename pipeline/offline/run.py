@@ -17,7 +17,7 @@ from tqdm import tqdm
 from pipeline.catalog.loader import load_catalog
 from pipeline.catalog.model import Catalog, PartyType
 from pipeline.cdrs.model import RawCdr
-from pipeline.cdrs.readers import read_cdrs
+from pipeline.cdrs.readers import id_names, read_cdrs
 from pipeline.engine import serialize
 from pipeline.engine.book import Book, Outcome
 from pipeline.engine.ordering import time_order
@@ -93,8 +93,8 @@ class _Sink:
 
 
 def _read_all(options: RunOptions) -> Iterator[RawCdr]:
-    for path in options.inputs:
-        yield from read_cdrs(path, options.fmt, options.source_tz, options.default_provider)
+    for path, name in zip(options.inputs, id_names(options.inputs), strict=True):
+        yield from read_cdrs(path, options.fmt, options.source_tz, options.default_provider, name)
 
 
 def _time_of(event: RawCdr | Payment) -> datetime | None:

@@ -170,3 +170,21 @@ def test_the_same_file_twice_charges_nothing_twice(tmp_path: Path) -> None:
     assert "duplicates skipped (CDR or payment ids seen before): 28" in twice.output
     for name in ("rated.jsonl", "postings.jsonl", "alerts.jsonl", "balances.jsonl"):
         assert (tmp_path / "once" / name).read_text() == (tmp_path / "twice" / name).read_text()
+
+
+def test_rows_without_ids_in_two_files_of_one_name_are_both_rated(tmp_path: Path) -> None:
+    """A row without a cdr_id is named `<file name>:<line>`: the second calls.csv of a
+    run is named by its path, or its row would be skipped as the first's repeat."""
+    row = ",2000,2000,12125550100,2026-03-20T09:00:00Z,60,carrier-b\n"
+    inputs = []
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        path = tmp_path / folder / "calls.csv"
+        path.write_text("cdr_id,account,caller,callee,start,duration,provider\n" + row)
+        inputs.append(str(path))
+    args = ["rate", "--catalog", str(SAMPLES / "catalog"), "--out", str(tmp_path / "out")]
+    result = CliRunner().invoke(main, [*args, *inputs, inputs[0]])  # a's file given twice
+    assert result.exit_code == 0, result.output
+    ids = [line["cdr_id"] for line in lines(tmp_path / "out" / "rated.jsonl")]
+    assert sorted(ids) == sorted(["calls.csv:2", f"{inputs[1]}:2"])
+    assert "duplicates skipped (CDR or payment ids seen before): 1" in result.output

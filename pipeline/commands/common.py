@@ -109,7 +109,7 @@ def cdr_input_options(func: F) -> F:
 out_option = click.option(
     "--out",
     required=True,
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, readable=False),
     help="Directory for rated.jsonl, postings.jsonl, alerts.jsonl, balances.jsonl.",
 )
 

@@ -22,19 +22,19 @@ from pipeline.commands.common import (
     "--catalog",
     "catalog_dir",
     required=True,
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, readable=False),
     help="Catalog directory (catalog.yaml and rate-deck CSV files).",
 )
 @out_option
 @click.option(
     "--payments",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, readable=False),
     help="Payments CSV: at,party_type,party,amount,recorded_by.",
 )
 @cdr_input_options
 @click.option(
     "--warehouse",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, readable=False),
     help="Also load the results into an embedded ClickHouse (chdb) warehouse here.",
 )
 @click.option(
@@ -42,7 +42,7 @@ from pipeline.commands.common import (
     default=None,
     help="Progress bar (default: on when stderr is a terminal).",
 )
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @user_errors
 def rate(
     catalog_dir: Path,
@@ -79,7 +79,7 @@ def rate(
 @click.option(
     "--warehouse",
     required=True,
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, readable=False),
     help="Embedded warehouse directory written by `rate --warehouse`.",
 )
 @click.option(
@@ -110,7 +110,7 @@ def catalog() -> None:
 
 
 @catalog.command("check")
-@click.argument("directory", type=click.Path(path_type=Path))
+@click.argument("directory", type=click.Path(path_type=Path, readable=False))
 @user_errors
 def catalog_check(directory: Path) -> None:
     """Load and validate a catalog directory; print what it holds."""

@@ -80,11 +80,11 @@ def _check_schema(warehouse: ServerWarehouse) -> None:
 @cdr_input_options
 @click.option(
     "--payments",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, readable=False),
     help="A payments CSV to apply in time order with these CDRs.",
 )
 @click.option("--progress/--no-progress", default=None)
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=Path, readable=False))
 @user_errors
 def produce(
     fmt: str,
@@ -114,7 +114,7 @@ def produce(
 
 
 @click.command()
-@click.argument("file", type=click.Path(path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path, readable=False))
 @user_errors
 def payments(file: Path) -> None:
     """Record customer, distributor and provider payments from a payments CSV."""
@@ -208,7 +208,7 @@ def _none_with(reasons: tuple[str, ...], chosen: int, seen: Counter[str]) -> Non
 
 
 @click.command("publish")
-@click.argument("directory", type=click.Path(path_type=Path))
+@click.argument("directory", type=click.Path(path_type=Path, readable=False))
 @user_errors
 def publish(directory: Path) -> None:
     """Publish a catalog directory to the workers (refused whole if broken)."""

@@ -44,7 +44,7 @@ def migrate() -> None:
 @out_option
 @click.option(
     "--warehouse",
-    type=click.Path(path_type=Path),
+    type=click.Path(path_type=Path, readable=False),
     help="Export this embedded (chdb) warehouse instead of the ClickHouse server.",
 )
 @user_errors

@@ -27,7 +27,7 @@ class Summary:
     revenue: int = 0
     cost: int = 0
     by_provider: dict[str, list[int]] = field(default_factory=dict)
-    unconverted: Counter[str] = field(default_factory=Counter)
+    unconverted: Counter[tuple[str, str]] = field(default_factory=Counter)  # (what, currency)
     alerts: Counter[str] = field(default_factory=Counter)
     payments: int = 0
     duplicates: int = 0
@@ -47,8 +47,8 @@ class Summary:
         assert line.start is not None and line.cost is not None and line.provider_cost is not None
         at = int(line.start.timestamp())
         amount, currency = top_charge or (line.cost, line.currency)
-        revenue = self._convert(catalog, amount, currency, at)
-        cost = self._convert(catalog, line.provider_cost, line.provider_currency, at)
+        revenue = self._convert(catalog, "revenue", amount, currency, at)
+        cost = self._convert(catalog, "cost", line.provider_cost, line.provider_currency, at)
         totals = self.by_provider.setdefault(line.provider, [0, 0])
         if revenue is not None:
             self.revenue += revenue
@@ -57,10 +57,12 @@ class Summary:
             self.cost += cost
             totals[1] += cost
 
-    def _convert(self, catalog: Catalog, amount: int, currency: str, at: int) -> int | None:
+    def _convert(
+        self, catalog: Catalog, what: str, amount: int, currency: str, at: int
+    ) -> int | None:
         factor = catalog.exchange_rates.factor(currency, self.currency, at)
         if factor is None:
-            self.unconverted[currency] += amount
+            self.unconverted[(what, currency)] += amount
             return None
         return convert(amount, factor)
 
@@ -85,9 +87,10 @@ class Summary:
                 f"  provider {provider}: revenue {format_micro(revenue)}  cost "
                 f"{format_micro(cost)}  margin {format_micro(revenue - cost)} {c}"
             )
-        for currency, amount in sorted(self.unconverted.items()):
+        for (what, currency), amount in sorted(self.unconverted.items()):
             lines.append(
-                f"  not converted to {c} (no exchange rate): {format_micro(amount)} {currency}"
+                f"  {what} not converted to {c} (no exchange rate, left out above): "
+                f"{format_micro(amount)} {currency}"
             )
         lines.append(f"payments: {self.payments}")
         if self.duplicates:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -185,6 +186,23 @@ def test_rows_without_ids_in_two_files_of_one_name_are_both_rated(tmp_path: Path
     args = ["rate", "--catalog", str(SAMPLES / "catalog"), "--out", str(tmp_path / "out")]
     result = CliRunner().invoke(main, [*args, *inputs, inputs[0]])  # a's file given twice
     assert result.exit_code == 0, result.output
-    ids = [line["cdr_id"] for line in lines(tmp_path / "out" / "rated.jsonl")]
+    ids = [str(line["cdr_id"]) for line in lines(tmp_path / "out" / "rated.jsonl")]
     assert sorted(ids) == sorted(["calls.csv:2", f"{inputs[1]}:2"])
     assert "duplicates skipped (CDR or payment ids seen before): 1" in result.output
+
+
+def test_revenue_and_cost_that_cannot_be_converted_are_shown_apart(tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog"
+    shutil.copytree(SAMPLES / "catalog", catalog)
+    path = catalog / "catalog.yaml"
+    path.write_text(path.read_text().replace("currency: USD\n", "currency: GBP\n", 1))
+    calls = str(SAMPLES / "cdrs" / "calls.csv")
+    args = ["rate", "--catalog", str(catalog), "--out", str(tmp_path / "out"), calls]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "revenue: 0.00 GBP  cost: 0.00 GBP" in result.output
+    apart = [
+        line.split(":")[0].strip() for line in result.output.splitlines() if "not conv" in line
+    ]
+    assert apart == [f"{what} not converted to GBP (no exchange rate, left out above)"
+                     for what in ("cost", "cost", "revenue", "revenue")]  # fmt: skip

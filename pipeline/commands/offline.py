@@ -59,6 +59,8 @@ def rate(
     from pipeline.offline.run import RunOptions, run
 
     check_inputs(inputs)
+    if warehouse is not None:
+        check_new_warehouse(warehouse)
     options = RunOptions(
         catalog=catalog_dir,
         out=out,
@@ -73,6 +75,18 @@ def rate(
     summary = run(options)
     click.echo(summary.render())
     click.echo(f"outputs in {out}" + (f", warehouse at {warehouse}" if warehouse else ""))
+
+
+def check_new_warehouse(path: Path) -> None:
+    """`rate --warehouse` writes a new warehouse: every run starts from the catalog's
+    opening balances, so a second run's balances would not match the postings of both."""
+    if path.exists() and not path.is_dir():
+        raise CliError(f"--warehouse {path}: is a file; name a new directory")
+    if path.is_dir() and any(path.iterdir()):
+        raise CliError(
+            f"--warehouse {path}: not empty; each `rate` run writes a new warehouse "
+            f"(balances start from the catalog), so remove it or name a new directory"
+        )
 
 
 @click.command()

@@ -206,3 +206,21 @@ def test_revenue_and_cost_that_cannot_be_converted_are_shown_apart(tmp_path: Pat
     ]
     assert apart == [f"{what} not converted to GBP (no exchange rate, left out above)"
                      for what in ("cost", "cost", "revenue", "revenue")]  # fmt: skip
+
+
+def test_a_warehouse_is_written_new_and_earlier_outputs_are_kept(tmp_path: Path) -> None:
+    """A second run into one warehouse would keep both runs' postings beside the second
+    run's balances only; it is refused before anything is written."""
+    out, warehouse = tmp_path / "out", tmp_path / "warehouse"
+    calls = str(SAMPLES / "cdrs" / "calls.csv")
+    args = ["rate", "--catalog", str(SAMPLES / "catalog"), "--out", str(out), "--warehouse"]
+    first = CliRunner().invoke(main, [*args, str(warehouse), calls])
+    assert first.exit_code == 0, first.output
+    rated = (out / "rated.jsonl").read_text()
+    again = CliRunner().invoke(main, [*args, str(warehouse), calls])
+    assert again.exit_code == 1 and again.output.count("\n") == 1
+    assert f"--warehouse {warehouse}: not empty; each `rate` run writes a new" in again.output
+    (tmp_path / "file").write_text("")
+    on_a_file = CliRunner().invoke(main, [*args, str(tmp_path / "file"), calls])
+    assert on_a_file.exit_code == 1 and "is a file" in on_a_file.output
+    assert (out / "rated.jsonl").read_text() == rated

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -63,36 +64,57 @@ def newest(deck: Deck, at: int) -> dict[Key, DeckRow]:
 
 
 def compare_decks(before: Deck, after: Deck, at: int) -> list[RateChange]:
-    """Label every code and profile of `after` (and those it drops) against `before` at `at`.
+    """Label every code and profile of `after` (and those it drops) against `before`.
 
-    `before` is the deck in force when the new one is imported at epoch `at`; only its rows
-    active at `at` count. Sorted by code, then profile name.
+    `after` is imported at epoch `at`. Its rate for a code is the row with the latest
+    effective date not ended by `at` (`newest`); the previous rate is the one `before`
+    has in force just before that row takes effect, so an edit of a rate not yet in
+    force is compared with the rate it would replace (JeraSoft's example, seed 004:
+    code 2 edited from 15 to 20 for 07/21 shows previous rate 10). A code of `before`
+    in force at `at` that `after` lacks is removed. A code that `before` starts on the
+    same date as `after` is compared with that row. Sorted by code, then profile name.
     """
-    previous = in_force(before, at)
+    dropped = in_force(before, at)
     upcoming = newest(after, at)
+    rows: dict[Key, list[DeckRow]] = {}
+    for row in before.rows:
+        rows.setdefault((row.code, row.profile), []).append(row)
     changes: list[RateChange] = []
-    for key in sorted(previous.keys() | upcoming.keys(), key=lambda k: (k[0], k[1].value)):
-        old, new = previous.get(key), upcoming.get(key)
+    for key in sorted(dropped.keys() | upcoming.keys(), key=lambda k: (k[0], k[1].value)):
+        new = upcoming.get(key)
         code, profile = key
         if new is None:
-            assert old is not None
+            old = dropped[key]
             changes.append(
                 RateChange(code, old.code_name, profile, ChangeStatus.REMOVED, None, old.rate, None)
             )
-        elif old is None:
+            continue
+        held = rows.get(key, ())
+        # a code `before` has only from that same date on: the row itself, edited or not
+        was = _active(held, new.effective - 1) or _active(held, new.effective)
+        if was is None:
             changes.append(
                 RateChange(code, new.code_name, profile, ChangeStatus.NEW, new.rate, None, None)
             )
-        else:
-            difference = new.rate - old.rate
-            status = (
-                ChangeStatus.INCREASED
-                if difference > 0
-                else ChangeStatus.DECREASED
-                if difference < 0
-                else ChangeStatus.UNCHANGED
-            )
-            changes.append(
-                RateChange(code, new.code_name, profile, status, new.rate, old.rate, difference)
-            )
+            continue
+        difference = new.rate - was.rate
+        status = (
+            ChangeStatus.INCREASED
+            if difference > 0
+            else ChangeStatus.DECREASED
+            if difference < 0
+            else ChangeStatus.UNCHANGED
+        )
+        changes.append(
+            RateChange(code, new.code_name, profile, status, new.rate, was.rate, difference)
+        )
     return changes
+
+
+def _active(rows: Iterable[DeckRow], at: int) -> DeckRow | None:
+    """The row active at `at` (the newest if several overlap), if any."""
+    found: DeckRow | None = None
+    for row in rows:
+        if row.active_at(at) and (found is None or row.effective > found.effective):
+            found = row
+    return found

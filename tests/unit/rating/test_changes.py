@@ -63,7 +63,7 @@ JERASOFT = [
         id="2: codes 1,2,3 from 10 to 15",
     ),
     pytest.param(
-        FIRST,
+        FIRST + SECOND,  # the deck of step 2
         [*FIRST, row("1", "10", "2017-07-21"), *SECOND[1:]],
         "2017-07-21",
         [
@@ -85,8 +85,8 @@ JERASOFT = [
         "2017-07-28",
         [
             ("1", S.UNCHANGED, "10", "10", "0"),
-            ("2", S.INCREASED, "20", "15", "5"),
-            ("3", S.INCREASED, "20", "15", "5"),
+            ("2", S.INCREASED, "20", "10", "10"),  # against the rate before 07/21
+            ("3", S.INCREASED, "20", "15", "5"),  # against 15, in force before 07/31
         ],
         id="4: code 2 edited, code 3 raised again",
     ),
@@ -134,3 +134,9 @@ def test_identical_decks_are_unchanged() -> None:
     changes = compare_decks(deck, deck, parse_instant("2017-08-01"))
     assert {c.status for c in changes} == {S.UNCHANGED}
     assert [c.difference for c in changes] == [Decimal(0)] * 3
+
+
+def test_a_first_rate_edited_on_its_own_date_is_compared_with_itself() -> None:
+    edited = Deck([row("1", "12", "2017-07-01"), *FIRST[1:]])
+    changes = compare_decks(Deck(FIRST), edited, parse_instant("2017-06-15"))
+    assert summary(changes)[0] == ("1", S.INCREASED, "12", "10", "2")

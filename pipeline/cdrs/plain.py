@@ -180,8 +180,12 @@ def from_json_line(text: str, where: Where, line: int, prior: Defect | None) -> 
             values.append(value)
         elif value is None:
             values.append("")
-        elif type(value) is int or type(value) is float:
+        elif type(value) is int:
             values.append(str(value))
+        elif type(value) is float:  # 1.2125550100e10 would become the digits 121255501000
+            values.append("")
+            detail = f"{key} is a JSON number with a fraction or exponent ({value!r}), not text"
+            prior = merge(prior, "bad_record", f"{detail}; write it as a string")
         else:
             values.append("")
             what = _JSON_KINDS.get(type(value), "value")

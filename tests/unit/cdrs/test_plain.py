@@ -215,6 +215,9 @@ JSONL_DEFECTS = [
     ("null", "bad_record", "a JSON null, not an object", "t.jsonl:1"),
     ('{"cdr_id": "j-1", "caller": ["1555"], "start": "2024-07-01T10:00:00Z", "duration": 1}',
      "bad_record", "caller is a JSON array, not text", "j-1"),
+    ('{"cdr_id": "j-1", "start": 1719828000, "duration": 5, "callee": 1.2125550100e10}',
+     "bad_record", "callee is a JSON number with a fraction or exponent (12125550100.0), not "
+     "text; write it as a string", "j-1"),
     ('{"cdr_id": "j-1", "start": "2024-07-01T10:00:00", "duration": 1}',
      "bad_start", "start '2024-07-01T10:00:00' has no UTC offset", "j-1"),
     ('{"cdr_id": "j-1", "start": 99999999999, "duration": 1}',

@@ -10,6 +10,7 @@ from datetime import time
 from decimal import Decimal
 from pathlib import Path, PurePath
 
+from pipeline.catalog.accounts import AccountTable
 from pipeline.catalog.decks import read_deck
 from pipeline.catalog.model import UTC, Account, Catalog, Customer, Provider, Reseller
 from pipeline.catalog.parties import (
@@ -46,6 +47,13 @@ RATE_KEYS = ("from", "to", "rate", "effective")
 TARIFF_KEYS = ("deck", "currency", "decimals", "rounding", "timezone", "business_hours")
 DIR = "the catalog directory"
 END_OF_DAY = "24:00"  # `to: "24:00"` is stored as time.max: business until midnight
+
+
+def inside(name: str) -> bool:
+    """Whether a file a catalog names is a relative path that stays in its directory (a
+    published catalog's files are written under a worker's temporary directory)."""
+    path = PurePath(name)
+    return not path.is_absolute() and ".." not in path.parts and bool(path.parts)
 
 
 class CatalogError(ValueError):
@@ -122,7 +130,12 @@ class _Loader:
         accounts_file = top.optional("accounts_file", as_text)
         if accounts_file:
             text = self._read_extra(top, "accounts_file", accounts_file)
-            listed = read_accounts_file(accounts_file, text or "", customers, self.errors)
+            # a file that cannot be read is reported once, above, not as a bad header too
+            listed = (
+                AccountTable()
+                if text is None
+                else read_accounts_file(accounts_file, text, customers, self.errors)
+            )
             for ident in sorted(accounts.keys() & listed.keys()):
                 top.error("accounts_file", f"account {ident!r} is also in catalog.yaml")
             if accounts:
@@ -177,7 +190,7 @@ class _Loader:
 
     def _read_extra(self, fields: Fields, key: str, name: str) -> str | None:
         """A further file the catalog names (relative to its directory), kept for publishing."""
-        if PurePath(name).is_absolute() or ".." in PurePath(name).parts:
+        if not inside(name):
             fields.error(key, f"{name!r} must be a path inside the catalog directory")
             return None
         try:
@@ -200,8 +213,8 @@ class _Loader:
         if name in self.decks:
             return self.decks[name]
         self.decks[name] = deck = Deck(())
-        if PurePath(name).is_absolute():
-            fields.error("deck", f"{name!r} must be a path relative to the catalog directory")
+        if not inside(name):
+            fields.error("deck", f"{name!r} must be a path inside the catalog directory")
             return deck
         try:
             data = (self.directory / name).read_bytes()

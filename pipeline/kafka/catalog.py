@@ -10,7 +10,7 @@ from pathlib import Path
 
 from confluent_kafka import Consumer, KafkaError, Message, Producer
 
-from pipeline.catalog.loader import CatalogError, load_catalog
+from pipeline.catalog.loader import CatalogError, inside, load_catalog
 from pipeline.catalog.model import Catalog
 from pipeline.kafka.clients import client_config
 from pipeline.kafka.whole import read_to_end
@@ -55,6 +55,11 @@ class CatalogAssembler:
 def load_files(files: dict[str, bytes]) -> Catalog:
     """Load a catalog from its published files (written to a temporary directory), with
     the names its billing groups keep (`GROUP_NAMES_FILE`)."""
+    outside = sorted(path for path in files if not inside(path))
+    if outside:  # never written outside the temporary directory, whoever published it
+        raise CatalogError(
+            Path("(published)"), [f"{p}: not a path inside a catalog" for p in outside]
+        )
     with tempfile.TemporaryDirectory(prefix="cdr-catalog-") as tmp:
         root = Path(tmp)
         for path, content in files.items():

@@ -41,3 +41,17 @@ def test_bad_rows_are_reported_with_file_and_line(tmp_path: Path) -> None:
     assert "devices.csv:3: account '1000' is listed twice" in text
     assert "devices.csv:4: customer: unknown customer 'cx'" in text
     assert "devices.csv:5: account is empty" in text
+
+
+def test_a_missing_file_is_one_error_not_also_a_bad_header(tmp_path: Path) -> None:
+    for item in FIXTURE.rglob("*"):
+        target = tmp_path / item.relative_to(FIXTURE)
+        if item.is_dir():
+            target.mkdir(exist_ok=True)
+        elif item.name != "devices.csv":
+            target.write_bytes(item.read_bytes())
+    with pytest.raises(CatalogError) as refused:
+        load_catalog(tmp_path)
+    assert refused.value.errors == [
+        "catalog.yaml: accounts_file: file 'devices.csv' cannot be read: No such file or directory"
+    ]

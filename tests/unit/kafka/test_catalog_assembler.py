@@ -3,11 +3,22 @@ names file `catalog publish` adds."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
 
-from pipeline.catalog.loader import CatalogError
-from pipeline.kafka.catalog import CatalogAssembler, group_names_file, read_group_names
+from pipeline.catalog.loader import CatalogError, load_catalog
+from pipeline.kafka.catalog import (
+    CatalogAssembler,
+    group_names_file,
+    load_files,
+    read_group_names,
+)
 from pipeline.schemas.codec import CatalogFile
+
+SAMPLES = Path(__file__).resolve().parents[3] / "samples" / "catalog"
 
 
 def _file(version: str, path: str, files: int = 2) -> CatalogFile:
@@ -50,3 +61,24 @@ def test_group_names_are_published_and_read_back_and_a_broken_file_is_refused() 
     for broken in (b"[1]", b'{"c0": 1}', b"{", b'"c1"'):
         with pytest.raises(CatalogError, match=r"_group_names\.json"):
             read_group_names(broken)
+
+
+@pytest.mark.parametrize("name", ["../outside.csv", "/tmp/absolute.csv", "decks/../../up.csv"])
+def test_published_files_are_never_written_outside_the_workers_directory(
+    name: str, tmp_path: Path
+) -> None:
+    """Whoever wrote to the catalog topic, a worker writes the files it loads only under
+    its temporary directory."""
+    files = {"catalog.yaml": (SAMPLES / "catalog.yaml").read_bytes(), name: b"code,rate\n"}
+    with pytest.raises(CatalogError, match="not a path inside a catalog"):
+        load_files(files)
+    assert not (tempfile.gettempdir() / Path("outside.csv")).exists()
+
+
+def test_a_deck_outside_the_catalog_directory_is_refused(tmp_path: Path) -> None:
+    catalog = tmp_path / "catalog"
+    shutil.copytree(SAMPLES, catalog)
+    yaml = catalog / "catalog.yaml"
+    yaml.write_text(yaml.read_text().replace("decks/retail.csv", "../catalog/decks/retail.csv"))
+    with pytest.raises(CatalogError, match="must be a path inside the catalog directory"):
+        load_catalog(catalog)

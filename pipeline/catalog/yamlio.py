@@ -254,7 +254,8 @@ def as_date(value: object) -> date:
 
 def as_int(value: object, minimum: int | None = None, maximum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{value!r} is not a whole number")
+        shown = str(value) if isinstance(value, Decimal) else repr(value)
+        raise ValueError(f"{shown} is not a whole number")
     if (maximum is not None and value > maximum) or (minimum is not None and value < minimum):
         if maximum is None:
             raise ValueError(f"{value} must be {minimum} or more")

@@ -117,5 +117,7 @@ out_option = click.option(
 def check_inputs(inputs: tuple[Path, ...]) -> None:
     """Every CDR file named must exist (one-line error otherwise)."""
     for path in inputs:
+        if path.is_dir():
+            raise CliError(f"{path}: a directory, not a CDR file; name the files in it")
         if not path.is_file():
             raise CliError(f"{path}: no such CDR file")

@@ -59,6 +59,8 @@ def rate(
     from pipeline.offline.run import RunOptions, run
 
     check_inputs(inputs)
+    if out.exists() and not out.is_dir():
+        raise CliError(f"--out {out}: is a file; name a directory for the outputs")
     if warehouse is not None:
         check_new_warehouse(warehouse)
     options = RunOptions(

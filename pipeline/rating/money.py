@@ -36,7 +36,9 @@ class MoneyError(ValueError):
 
 def parse_decimal(value: object) -> Decimal:
     """Read an amount given as a string, int or Decimal (never a float) as a Decimal."""
-    if isinstance(value, bool | float):
+    if isinstance(value, bool):
+        raise MoneyError(f"{value!r} is not an amount; write the amount as a string or integer")
+    if isinstance(value, float):
         raise MoneyError(f"{value!r} is a float; write the amount as a string or integer")
     if isinstance(value, Decimal):
         result = value

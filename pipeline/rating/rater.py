@@ -86,6 +86,9 @@ def price_call(cdr: RawCdr, catalog: Catalog) -> PricedCall | Unrated:
         return Unrated("unknown_account", f"account {cdr.account!r} is not in the catalog")
     provider = catalog.providers.get(cdr.provider)
     if provider is None:
+        if not cdr.provider:  # FreeSWITCH's default template has no provider column
+            detail = "the row names no provider; pass --provider NAME, or add the column"
+            return Unrated("unknown_provider", detail)
         return Unrated("unknown_provider", f"provider {cdr.provider!r} is not in the catalog")
     try:
         number = normalise_number(cdr.callee)

@@ -224,3 +224,32 @@ def test_a_warehouse_is_written_new_and_earlier_outputs_are_kept(tmp_path: Path)
     on_a_file = CliRunner().invoke(main, [*args, str(tmp_path / "file"), calls])
     assert on_a_file.exit_code == 1 and "is a file" in on_a_file.output
     assert (out / "rated.jsonl").read_text() == rated
+
+
+def test_paths_of_the_wrong_kind_are_named_in_one_line(tmp_path: Path) -> None:
+    calls = str(SAMPLES / "cdrs" / "calls.csv")
+    base = ["rate", "--catalog", str(SAMPLES / "catalog"), "--out"]
+    folder = CliRunner().invoke(main, [*base, str(tmp_path / "o"), str(tmp_path)])
+    assert folder.exit_code == 1
+    assert (
+        folder.output
+        == f"cdr-pipeline: error: {tmp_path}: a directory, not a CDR file; name the files in it\n"
+    )
+    (tmp_path / "afile").write_text("")
+    out = CliRunner().invoke(main, [*base, str(tmp_path / "afile"), calls])
+    assert out.exit_code == 1 and out.output.count("\n") == 1
+    assert "--out " + str(tmp_path / "afile") + ": is a file" in out.output
+
+
+def test_freeswitch_rows_without_a_provider_say_how_to_name_one(tmp_path: Path) -> None:
+    first = (SAMPLES / "cdrs" / "freeswitch.csv").read_text().splitlines()[0]
+    default_template = tmp_path / "Master.freeswitch.csv"  # 15 columns, no provider
+    default_template.write_text(first.rsplit(",", 1)[0] + "\n")
+    out = str(tmp_path / "out")
+    args = ["rate", "--catalog", str(SAMPLES / "catalog"), "--out", out, "--format"]
+    args += ["freeswitch", str(default_template)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    details = {str(line["detail"]) for line in lines(tmp_path / "out" / "rated.jsonl")
+               if line["reason"] == "unknown_provider"}  # fmt: skip
+    assert details == {"the row names no provider; pass --provider NAME, or add the column"}

@@ -64,6 +64,23 @@ def _batches(
         yield batch
 
 
+def _check_place(path: Path) -> None:
+    """Refuse a path chdb could not use, with the reason, before chdb prints its own
+    multi-line error (a file, or a directory this user cannot write)."""
+    where = f"cannot open warehouse at {path}"
+    if path.exists():
+        if not path.is_dir():
+            raise WarehouseError(f"{where}: it is a file, not a directory")
+        if not os.access(path, os.W_OK | os.X_OK):
+            raise WarehouseError(f"{where}: this user cannot write there")
+        return
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise WarehouseError(f"{where}: {parent} is a file, not a directory")
+    if parent is not None and not os.access(parent, os.W_OK | os.X_OK):
+        raise WarehouseError(f"{where}: this user cannot create it in {parent}")
+
+
 class EmbeddedWarehouse(Closing):
     """Tables of `database` stored under `path` by chdb.
 
@@ -77,6 +94,7 @@ class EmbeddedWarehouse(Closing):
         self.database = check_identifier(database, "database name")
         if "?" in str(self.path):
             raise ValueError(f"warehouse path {self.path} must not contain '?'")
+        _check_place(self.path)
         try:
             self._session: _Session | None = _open_chdb(os.fspath(self.path))
         except RuntimeError as error:

@@ -159,3 +159,12 @@ def test_a_second_path_in_one_process_is_refused_clearly(tmp_path: Path) -> None
         EmbeddedWarehouse(tmp_path / "two")
     with EmbeddedWarehouse(tmp_path / "two") as wh:  # fine once the first is closed
         assert wh.query("SELECT 1", "TSV") == "1\n"
+
+
+def test_a_place_chdb_cannot_use_is_refused_in_one_line(tmp_path: Path) -> None:
+    """chdb's own error for these is a C++ exception with a stack trace."""
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(WarehouseError, match=r"it is a file, not a directory$"):
+        EmbeddedWarehouse(tmp_path / "afile")
+    with pytest.raises(WarehouseError, match=r"afile is a file, not a directory$"):
+        EmbeddedWarehouse(tmp_path / "afile" / "below")

@@ -38,6 +38,11 @@ class AccountTable(Mapping[str, Account]):
         entry = self._entries.get(ident)
         return default if entry is None else _account(ident, entry)
 
+    def drawing(self) -> Iterator[Account]:
+        """The accounts with `funds_from` (among those stored whole), without building the
+        plain ones."""
+        return (e for e in self._entries.values() if not isinstance(e, str) and e.funds_from)
+
     def customer_of(self, ident: str) -> str | None:
         """The account's customer id (None: no such account), without building it."""
         entry = self._entries.get(ident)

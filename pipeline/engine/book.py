@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 
+from pipeline.catalog.accounts import AccountTable
 from pipeline.catalog.model import BalanceTerms, Catalog, PartyType
 from pipeline.cdrs.model import RawCdr
 from pipeline.engine.calls import PackageKey, settle_call
 from pipeline.engine.payments import check_payment, payment_postings, sale_posting
 from pipeline.engine.records import Payment, RatedCdr, unrated
-from pipeline.ledger.alerts import Alert, AlertKind
+from pipeline.ledger.alerts import Alert, AlertKind, make_alert
 from pipeline.ledger.balances import (
     BalanceState,
     apply_to_balance,
@@ -95,6 +96,8 @@ class Book:
     seen: MutableMapping[str, bool] = field(default_factory=dict)
     # the currency of postings applied to parties the catalog in use does not have
     gone: dict[PartyKey, str] = field(default_factory=dict)
+    # customer -> the accounts of other customers drawing on its funds, for `catalog`
+    _drawing: tuple[Catalog | None, dict[str, tuple[str, ...]]] = (None, {})
 
     def open(self) -> Outcome:
         """Every party's opening balance, then the distributors' sales commissions."""
@@ -174,6 +177,8 @@ class Book:
             state, alerts = apply_to_balance(
                 state, terms, entry.amount, entry.party_type, entry.party, entry.at, cause
             )
+            if alerts and entry.party_type is PartyType.CUSTOMER:
+                alerts += self._drawing_accounts(entry.party, alerts, cause)
         self.balances[(entry.party_type, entry.party)] = state
         return alerts
 
@@ -267,11 +272,53 @@ class Book:
         state, alerts = daily.apply(before, usage, limit, party_type, party)
         if alerts and party_type is PartyType.PROVIDER and self.state(party_type, party).blocked:
             alerts = _without_status(alerts)  # disabled by its balance limit all along
+        elif alerts and party_type is PartyType.ACCOUNT and self._funds_blocked(party):
+            alerts = _without_status(alerts)  # blocked by the funds it draws on all along
         if state is not None:
             self.days[key] = state
             if party_type is PartyType.PROVIDER and _exhausted(before) != state.exhausted:
                 self.balances[key] = self.state(party_type, party)  # its balance line changed
         return alerts
+
+    def _drawing_accounts(self, customer: str, alerts: list[Alert], cause: str) -> list[Alert]:
+        """A customer blocked or unblocked blocks or unblocks the accounts of other
+        customers drawing on its funds (DOMAIN.md, shared funds), unless an account's
+        own daily minutes keep it blocked."""
+        catalog = self.catalog
+        if self._drawing[0] is not catalog:
+            self._drawing = (catalog, drawing_on(catalog))
+        accounts = self._drawing[1].get(customer)
+        if not accounts:
+            return []
+        status = [a for a in alerts if a.kind in _ACCOUNT_STATUS and a.party == customer]
+        return [
+            make_alert(
+                PartyType.ACCOUNT,
+                account,
+                alert.kind,
+                alert.at,
+                cause,
+                reason="funds_blocked",
+                details=(("funds_from", customer),),
+            )
+            for alert in status
+            for account in accounts
+            if not _exhausted(self.days.get((PartyType.ACCOUNT, account)))
+        ]
+
+    def _funds_blocked(self, account: str) -> bool:
+        """Whether the account draws on another customer's funds, now blocked."""
+        found = self.catalog.accounts.get(account)
+        if found is None or found.funds_from is None:
+            return False
+        payer = found.funds_from
+        if payer == found.customer or payer not in self.catalog.customers:
+            return False
+        state = self.balances.get((PartyType.CUSTOMER, payer))
+        if state is None:  # not opened here yet: as the catalog opens it
+            terms = self._terms(PartyType.CUSTOMER, payer)
+            return terms is not None and open_balance(terms).blocked
+        return state.blocked
 
     def pay(self, payment: Payment) -> Outcome:
         """Apply a payment (and a distributor's remittance, if it collected it).
@@ -325,6 +372,22 @@ class Book:
 
 
 _STATUS = frozenset((AlertKind.PROVIDER_DISABLED, AlertKind.PROVIDER_ENABLED))
+_ACCOUNT_STATUS = frozenset((AlertKind.BLOCKED, AlertKind.UNBLOCKED))
+
+
+def drawing_on(catalog: Catalog) -> dict[str, tuple[str, ...]]:
+    """Customer -> the accounts of other customers whose calls its funds pay."""
+    accounts = catalog.accounts
+    found = (
+        accounts.drawing()
+        if isinstance(accounts, AccountTable)
+        else (a for a in accounts.values() if a.funds_from)
+    )
+    result: dict[str, list[str]] = {}
+    for account in found:
+        if account.funds_from and account.funds_from != account.customer:
+            result.setdefault(account.funds_from, []).append(account.id)
+    return {customer: tuple(sorted(ids)) for customer, ids in result.items()}
 
 
 def _without_status(alerts: list[Alert]) -> list[Alert]:

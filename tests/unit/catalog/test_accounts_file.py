@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from pipeline.catalog.loader import CatalogError, load_catalog, load_catalog_files
+from pipeline.engine.book import drawing_on
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "catalogs" / "accounts-file"
 
@@ -22,6 +23,7 @@ def test_accounts_from_the_file_equal_those_written_in_yaml() -> None:
         ZoneInfo("Europe/Berlin"),
     )
     assert "devices.csv" in files  # published with the catalog
+    assert drawing_on(catalog) == drawing_on(samples) == {"c1": ("1001",)}
 
 
 def test_bad_rows_are_reported_with_file_and_line(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from datetime import datetime
 
 import pytest
 
-from pipeline.catalog.model import PartyType
+from pipeline.catalog.model import Account, DailyLimit, PartyType
 from pipeline.cdrs.model import Defect
 from pipeline.engine.book import Book, Deferred, Outcome, PartyKey
 from pipeline.engine.records import Payment
@@ -198,6 +198,50 @@ def test_a_provider_disabled_for_two_reasons_is_enabled_once_neither_holds() -> 
     at = datetime.fromisoformat("2026-03-21T12:00:00+00:00")
     paid = book.pay(Payment("q", at, PartyType.PROVIDER, "carrier-a", money("1"), "EUR"))
     assert status(paid) == ["provider_enabled"]
+
+
+def test_accounts_drawing_on_a_blocked_customer_are_blocked_with_it() -> None:
+    """1001 belongs to c2 but its calls are paid from c1's funds (DOMAIN.md: when that
+    balance is blocked, every account drawing on it is blocked)."""
+
+    def status(outcome: Outcome) -> list[str]:
+        kinds = ("blocked", "unblocked")
+        return [f"{a.party}:{a.kind.value}" for a in outcome.alerts if a.kind.value in kinds]
+
+    book = opened()
+    spent = book.rate(cdr("s1", account="1001", callee="44 20 7946 0000", duration=6000))
+    assert balance(book, PartyType.CUSTOMER, "c1") == "0.00"  # 100 minutes at 0.10
+    assert status(spent) == ["c1:blocked", "1001:blocked"]
+    drawing = next(a for a in spent.alerts if a.party == "1001")
+    assert (drawing.party_type, drawing.reason) == (PartyType.ACCOUNT, "funds_blocked")
+    assert dict(drawing.details) == {"funds_from": "c1"}
+    at = datetime.fromisoformat("2026-03-21T00:00:00+00:00")
+    paid = book.pay(Payment("pay-9", at, PartyType.CUSTOMER, "c1", money("5"), "USD"))
+    assert status(paid) == ["c1:unblocked", "1001:unblocked"]
+
+
+def test_an_account_blocked_by_its_minutes_and_its_funds_is_unblocked_once() -> None:
+    catalog = scenario()
+    accounts = dict(catalog.accounts)
+    accounts["1001"] = Account("1001", "c2", funds_from="c1", daily_limit=DailyLimit(1, (100,)))
+    book = Book(replace(catalog, accounts=accounts))
+    book.open()
+
+    def status(outcome: Outcome) -> list[str]:
+        kinds = ("blocked", "unblocked")
+        return [f"{a.party}:{a.kind.value}:{a.reason}" for a in outcome.alerts
+                if a.kind.value in kinds]  # fmt: skip
+
+    minutes = book.rate(cdr("m1", account="1001", callee="44 20 7946 0000", duration=60))
+    assert status(minutes) == ["1001:blocked:daily_minutes_limit"]
+    funds = book.rate(cdr("m2", account="1001", callee="44 20 7946 0000", duration=6000))
+    assert status(funds) == ["c1:blocked:"]  # 1001 was blocked already
+    at = datetime.fromisoformat("2026-03-20T23:00:00+00:00")
+    paid = book.pay(Payment("pay-8", at, PartyType.CUSTOMER, "c1", money("50"), "USD"))
+    assert status(paid) == ["c1:unblocked:"]  # still out of minutes today
+    later = cdr("m3", account="1001", callee="44 20 7946 0000", duration=10)
+    day = book.rate(replace(later, start=datetime.fromisoformat("2026-03-21T10:00:00+00:00")))
+    assert status(day) == ["1001:unblocked:daily_minutes_limit"]
 
 
 def test_a_provider_disabled_by_its_daily_minutes_is_a_changed_balance_line() -> None:
